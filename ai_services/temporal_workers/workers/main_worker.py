@@ -1,0 +1,112 @@
+"""The production worker: polls the task queue until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import signal
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from ai_services.settings import Settings, get_settings
+from ai_services.temporal_workers.activities.s3.download_file_and_upload_to_s3_activity import (  # noqa: E501
+    download_file_and_upload_to_s3_activity,
+)
+from ai_services.temporal_workers.activities.vellum.create_vellum_document_activity import (  # noqa: E501
+    create_vellum_document_activity,
+)
+from ai_services.temporal_workers.activities.vellum.download_and_upload_document_activity import (  # noqa: E501
+    download_and_upload_document_activity,
+)
+from ai_services.temporal_workers.activities.vellum.get_vellum_document_activity import (  # noqa: E501
+    get_vellum_document_by_external_id_activity,
+)
+from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workflow_v1 import (  # noqa: E501
+    CreateVellumDocumentWorkflowV1,
+)
+
+logger = logging.getLogger(__name__)
+
+WORKFLOWS = [CreateVellumDocumentWorkflowV1]
+ACTIVITIES: list[Callable[..., Any]] = [
+    get_vellum_document_by_external_id_activity,
+    download_and_upload_document_activity,
+    # TODO: remove the two legacy activities once no workflow that started before
+    # the single-download activity is still running or replayed.
+    download_file_and_upload_to_s3_activity,
+    create_vellum_document_activity,
+]
+
+
+async def connect_client(settings: Settings) -> Client:
+    """Connect to the Temporal cluster named by the settings."""
+    api_key = settings.temporal_api_key
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        api_key=api_key.get_secret_value() if api_key else None,
+        tls=settings.temporal_tls or api_key is not None,
+    )
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    executor: concurrent.futures.ThreadPoolExecutor,
+) -> Worker:
+    """Build the worker with the workflow and every activity it may still call."""
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=WORKFLOWS,
+        activities=ACTIVITIES,
+        activity_executor=executor,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        graceful_shutdown_timeout=timedelta(
+            seconds=settings.worker_graceful_shutdown_seconds
+        ),
+    )
+
+
+async def run_worker(stop: asyncio.Event | None = None) -> None:
+    """Run the worker until `stop` is set, or until SIGTERM or SIGINT."""
+    settings = get_settings()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+
+    client = await connect_client(settings)
+    # Sync activities run on this pool: one thread per activity slot, so a slot
+    # never waits for a thread.
+    with concurrent.futures.ThreadPoolExecutor(
+        max_workers=settings.worker_max_concurrent_activities,
+        thread_name_prefix="activity",
+    ) as executor:
+        async with build_worker(client, settings, executor):
+            logger.info(
+                "Worker started on task queue %s of namespace %s at %s",
+                settings.temporal_task_queue,
+                settings.temporal_namespace,
+                settings.temporal_address,
+            )
+            await stop.wait()
+            logger.info("Worker stopping: waiting for running activities")
+    logger.info("Worker stopped")
+
+
+def main() -> None:
+    """Run the worker with settings from the environment."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(run_worker())
+
+
+if __name__ == "__main__":
+    main()
