@@ -100,11 +100,18 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
     logger.info("Worker stopped")
 
 
-def main() -> None:
-    """Run the worker with settings from the environment."""
+def configure_logging() -> None:
+    """Log at INFO, but keep the HTTP clients' per-request lines out."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for name in ("httpx", "httpcore", "botocore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def main() -> None:
+    """Run the worker with settings from the environment."""
+    configure_logging()
     asyncio.run(run_worker())
 
 

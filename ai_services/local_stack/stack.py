@@ -1,0 +1,394 @@
+"""The embedded stack for local runs and tests: Temporal, SeaweedFS, Vellum, worker.
+
+Every server binds to 127.0.0.1 on free ports, keeps its state under one folder,
+and is stopped by whoever started it. Restarting on the same folder keeps the
+stored workflows, objects and documents, and reuses the ports, credentials and
+API key when the ports are still free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from vellum import Vellum, VellumEnvironment
+from vellum.core import ApiError
+
+from ai_services.local_stack.processes import (
+    LOOPBACK,
+    ManagedProcess,
+    ServerStartError,
+    http_ready,
+    pick_free_port,
+    port_is_free,
+    tcp_ready,
+)
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_BUCKET = "ai-services-documents"
+# Stands in for the web application's own bucket, from which `ingest` hands out
+# presigned URLs for local files.
+UPLOADS_BUCKET = "webapp-uploads"
+INDEX_NAME = "local-documents"
+TASK_QUEUE = "vellum-documents"
+NAMESPACE = "default"
+# SeaweedFS opens a gRPC port at each HTTP port + 10000.
+SEAWEED_GRPC_OFFSET = 10000
+START_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class StackPorts:
+    """Ports of every listener, all on 127.0.0.1."""
+
+    temporal: int
+    temporal_ui: int
+    temporal_http: int
+    temporal_metrics: int
+    s3: int
+    seaweed_master: int
+    seaweed_volume: int
+    seaweed_filer: int
+    seaweed_admin: int
+    vellum: int
+
+    @classmethod
+    def pick(cls) -> StackPorts:
+        taken: set[int] = set()
+        plain = {
+            name: pick_free_port(avoid=taken)
+            for name in ("temporal", "temporal_ui", "temporal_http", "temporal_metrics")
+        }
+        paired = {
+            name: pick_free_port(with_offset=SEAWEED_GRPC_OFFSET, avoid=taken)
+            for name in (
+                "s3",
+                "seaweed_master",
+                "seaweed_volume",
+                "seaweed_filer",
+                "seaweed_admin",
+            )
+        }
+        return cls(**plain, **paired, vellum=pick_free_port(avoid=taken))
+
+    def all_free(self) -> bool:
+        ports = list(asdict(self).values())
+        seaweed = [self.s3, self.seaweed_master, self.seaweed_volume]
+        seaweed += [self.seaweed_filer, self.seaweed_admin]
+        ports += [port + SEAWEED_GRPC_OFFSET for port in seaweed]
+        return all(port_is_free(port) for port in ports)
+
+
+@dataclass
+class StackSecrets:
+    """Credentials of the embedded stack, kept in the state folder."""
+
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    vellum_api_key: str
+
+    @classmethod
+    def generate(cls) -> StackSecrets:
+        return cls(
+            aws_access_key_id="local" + secrets.token_hex(8),
+            aws_secret_access_key=secrets.token_urlsafe(30),
+            vellum_api_key=secrets.token_urlsafe(24),
+        )
+
+
+def find_executable(name: str) -> str:
+    """Find a server executable installed with the project, next to Python first."""
+    beside_python = Path(sys.executable).parent / name
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which(name)
+    if found is None:
+        raise ServerStartError(
+            f"executable {name!r} not found: install the project into this "
+            "virtualenv with `pip install -e .`"
+        )
+    return found
+
+
+class LocalStack:
+    """Start and stop the embedded stack; use it as a context manager."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        worker: bool = True,
+        ui: bool = True,
+        worker_env: dict[str, str] | None = None,
+    ) -> None:
+        self.state_dir = state_dir.resolve()
+        self.with_worker = worker
+        self.with_ui = ui
+        self.worker_env = worker_env or {}
+        self.processes: dict[str, ManagedProcess] = {}
+        self.ports: StackPorts
+        self.secrets: StackSecrets
+        self.index_id = ""
+
+    # Layout of the state folder.
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def env_path(self) -> Path:
+        return self.state_dir / "env"
+
+    @property
+    def vellum_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.vellum}"
+
+    @property
+    def s3_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.s3}"
+
+    @property
+    def temporal_address(self) -> str:
+        return f"{LOOPBACK}:{self.ports.temporal}"
+
+    @property
+    def temporal_ui_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.temporal_ui}"
+
+    def _load_or_create_config(self) -> None:
+        config_path = self.state_dir / "stack.json"
+        saved: dict[str, Any] = {}
+        if config_path.exists():
+            saved = json.loads(config_path.read_text())
+        self.secrets = (
+            StackSecrets(**saved["secrets"])
+            if "secrets" in saved
+            else StackSecrets.generate()
+        )
+        ports = StackPorts(**saved["ports"]) if "ports" in saved else None
+        self.ports = ports if ports and ports.all_free() else StackPorts.pick()
+        self._write_private(
+            config_path,
+            json.dumps({"ports": asdict(self.ports), "secrets": asdict(self.secrets)}),
+        )
+
+    @staticmethod
+    def _write_private(path: Path, text: str) -> None:
+        """Write a file only its owner can read: it holds credentials."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+
+    def client_env(self) -> dict[str, str]:
+        """Every setting a client or worker needs to use this stack."""
+        return {
+            "TEMPORAL_ADDRESS": self.temporal_address,
+            "TEMPORAL_NAMESPACE": NAMESPACE,
+            "TEMPORAL_TASK_QUEUE": TASK_QUEUE,
+            "AWS_ENDPOINT_URL_S3": self.s3_url,
+            "AWS_ACCESS_KEY_ID": self.secrets.aws_access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secrets.aws_secret_access_key,
+            "AWS_REGION": "us-east-1",
+            "AWS_S3_BUCKET": ARCHIVE_BUCKET,
+            "INGEST_UPLOADS_BUCKET": UPLOADS_BUCKET,
+            "VELLUM_API_URL": self.vellum_url,
+            "VELLUM_API_KEY": self.secrets.vellum_api_key,
+            "VELLUM_INDEX_ID": self.index_id,
+            "SOURCE_URL_ALLOWED_HOSTS": f"{LOOPBACK}:{self.ports.s3}",
+        }
+
+    def start(self) -> None:
+        """Start every server, wait until each answers, then start the worker."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._load_or_create_config()
+        try:
+            self._start_servers()
+            self._prepare_vellum_index()
+            self._write_private(
+                self.env_path,
+                "".join(f"{key}={value}\n" for key, value in self.client_env().items()),
+            )
+            if self.with_worker:
+                self._start_worker()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_servers(self) -> None:
+        ports = self.ports
+        temporal_command = [
+            find_executable("temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            LOOPBACK,
+            "--port",
+            str(ports.temporal),
+            "--http-port",
+            str(ports.temporal_http),
+            "--metrics-port",
+            str(ports.temporal_metrics),
+            "--db-filename",
+            str(self.state_dir / "temporal.db"),
+            "--namespace",
+            NAMESPACE,
+            "--log-level",
+            "warn",
+        ]
+        if self.with_ui:
+            temporal_command += [
+                "--ui-ip",
+                LOOPBACK,
+                "--ui-port",
+                str(ports.temporal_ui),
+            ]
+        else:
+            temporal_command.append("--headless")
+        self.processes["temporal"] = ManagedProcess(
+            "Temporal dev server",
+            temporal_command,
+            log_path=self.logs_dir / "temporal.log",
+        )
+
+        seaweed_dir = self.state_dir / "seaweedfs"
+        seaweed_dir.mkdir(exist_ok=True)
+        seaweed_env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": self.secrets.aws_access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secrets.aws_secret_access_key,
+        }
+        self.processes["seaweedfs"] = ManagedProcess(
+            "SeaweedFS",
+            [
+                find_executable("weed"),
+                "mini",
+                f"-dir={seaweed_dir}",
+                f"-ip={LOOPBACK}",
+                f"-ip.bind={LOOPBACK}",
+                f"-bucket={ARCHIVE_BUCKET},{UPLOADS_BUCKET}",
+                "-admin.ui=false",
+                "-webdav=false",
+                "-master.telemetry=false",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+                f"-master.port={ports.seaweed_master}",
+                f"-volume.port={ports.seaweed_volume}",
+                f"-filer.port={ports.seaweed_filer}",
+                f"-s3.port={ports.s3}",
+                f"-admin.port={ports.seaweed_admin}",
+            ],
+            log_path=self.logs_dir / "seaweedfs.log",
+            env=seaweed_env,
+            cwd=seaweed_dir,
+        )
+
+        vellum_env = {**os.environ, "VELLUM_API_KEY": self.secrets.vellum_api_key}
+        self.processes["vellum"] = ManagedProcess(
+            "Vellum-compatible server",
+            [
+                sys.executable,
+                "-m",
+                "ai_services.vellum_server",
+                "--host",
+                LOOPBACK,
+                "--port",
+                str(ports.vellum),
+                "--state-dir",
+                str(self.state_dir / "vellum"),
+            ],
+            log_path=self.logs_dir / "vellum.log",
+            env=vellum_env,
+        )
+
+        self.processes["temporal"].wait_until(
+            tcp_ready(ports.temporal), START_TIMEOUT_SECONDS
+        )
+        self.processes["vellum"].wait_until(
+            http_ready(f"{self.vellum_url}/v1/documents"), START_TIMEOUT_SECONDS
+        )
+        self.processes["seaweedfs"].wait_until(
+            self._buckets_ready, START_TIMEOUT_SECONDS
+        )
+
+    def s3_client(self) -> Any:
+        """Return a boto3 S3 client for the embedded SeaweedFS."""
+        return boto3.client(
+            "s3",
+            endpoint_url=self.s3_url,
+            aws_access_key_id=self.secrets.aws_access_key_id,
+            aws_secret_access_key=self.secrets.aws_secret_access_key,
+            region_name="us-east-1",
+        )
+
+    def _buckets_ready(self) -> bool:
+        client = self.s3_client()
+        try:
+            for bucket in (ARCHIVE_BUCKET, UPLOADS_BUCKET):
+                client.head_bucket(Bucket=bucket)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+            return False
+        return True
+
+    def vellum_client(self) -> Vellum:
+        """Return an SDK client for the embedded Vellum-compatible server."""
+        url = self.vellum_url
+        return Vellum(
+            api_key=self.secrets.vellum_api_key,
+            environment=VellumEnvironment(default=url, documents=url, predict=url),
+            timeout=30,
+        )
+
+    def _prepare_vellum_index(self) -> None:
+        client = self.vellum_client()
+        try:
+            index = client.document_indexes.retrieve(INDEX_NAME)
+        except ApiError as error:
+            if error.status_code != 404:
+                raise
+            index = client.document_indexes.create(
+                label="Local documents",
+                name=INDEX_NAME,
+                indexing_config={"vectorizer": {"model_name": "private-vectorizer"}},
+            )
+        self.index_id = index.id
+
+    def _start_worker(self) -> None:
+        env = {**os.environ, **self.client_env(), **self.worker_env}
+        self.processes["worker"] = ManagedProcess(
+            "worker",
+            [sys.executable, "-m", "ai_services.temporal_workers.workers.main_worker"],
+            log_path=self.logs_dir / "worker.log",
+            env=env,
+        )
+
+    def stop(self) -> None:
+        """Stop the worker first, then the servers, each by its process group."""
+        for name in ("worker", "temporal", "seaweedfs", "vellum"):
+            process = self.processes.pop(name, None)
+            if process is not None:
+                with contextlib.suppress(Exception):
+                    process.stop()
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
