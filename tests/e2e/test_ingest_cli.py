@@ -83,7 +83,9 @@ def test_ingest_local_and_production_runs(tmp_path: Path) -> None:
                     "S3_OBJECT_KEY": row["remote_key"],
                 }
                 stored = vellum_file_bytes(stack, str(document.original_file_url))
-                assert hashlib.sha256(stored).digest() == hashlib.sha256(expected).digest()
+                assert (
+                    hashlib.sha256(stored).digest() == hashlib.sha256(expected).digest()
+                )
 
         for row, path in zip(production, EXAMPLES, strict=True):
             body = s3.get_object(Bucket=ARCHIVE_BUCKET, Key=row["remote_key"])["Body"]

@@ -54,7 +54,9 @@ def test_safe_filename_keeps_extension_when_cut() -> None:
     assert len(name.encode()) == 255
 
 
-@pytest.mark.parametrize("value", ["a/b", "a?b", "a#b", "", "..", " a", "a\nb", "x" * 1001])
+@pytest.mark.parametrize(
+    "value", ["a/b", "a?b", "a#b", "", "..", " a", "a\nb", "x" * 1001]
+)
 def test_identifier_rejected(value: str) -> None:
     with pytest.raises(InvalidDocumentInputError, match="external_id"):
         check_identifier("external_id", value)

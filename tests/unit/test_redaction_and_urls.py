@@ -73,5 +73,7 @@ def test_http_allowed_for_exact_local_entry() -> None:
 
 def test_rejection_message_has_no_query() -> None:
     with pytest.raises(InvalidSourceUrlError) as raised:
-        check_source_url("https://example.com/k?X-Amz-Signature=secret", PRODUCTION_HOSTS)
+        check_source_url(
+            "https://example.com/k?X-Amz-Signature=secret", PRODUCTION_HOSTS
+        )
     assert "secret" not in str(raised.value)
