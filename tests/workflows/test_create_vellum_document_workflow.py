@@ -20,10 +20,7 @@ from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workfl
 from tests.helpers.source_server import Answer, SourceServer
 from tests.workflows.worker import running_worker
 
-pytestmark = [
-    pytest.mark.usefixtures("worker_env"),
-    pytest.mark.asyncio(loop_scope="session"),
-]
+pytestmark = pytest.mark.usefixtures("worker_env")
 
 
 def workflow_input(
