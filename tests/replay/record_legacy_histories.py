@@ -112,13 +112,15 @@ async def record(stack: LocalStack, source: SourceServer) -> None:
 
 def main() -> None:
     source = SourceServer()
-    with tempfile.TemporaryDirectory() as state_dir:
-        with LocalStack(Path(state_dir), worker=False, ui=False) as stack:
-            env = stack.client_env()
-            env["SOURCE_URL_ALLOWED_HOSTS"] += f",{source.host}"
-            os.environ.update(env)
-            get_settings()
-            asyncio.run(record(stack, source))
+    with (
+        tempfile.TemporaryDirectory() as state_dir,
+        LocalStack(Path(state_dir), worker=False, ui=False) as stack,
+    ):
+        env = stack.client_env()
+        env["SOURCE_URL_ALLOWED_HOSTS"] += f",{source.host}"
+        os.environ.update(env)
+        get_settings()
+        asyncio.run(record(stack, source))
     source.stop()
 
 
