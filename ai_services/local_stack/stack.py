@@ -22,7 +22,12 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
-from vellum import Vellum, VellumEnvironment
+from vellum import (
+    DocumentIndexIndexingConfigRequest,
+    PrivateVectorizerRequest,
+    Vellum,
+    VellumEnvironment,
+)
 from vellum.core import ApiError
 
 from ai_services.local_stack.processes import (
@@ -360,7 +365,9 @@ class LocalStack:
             index = client.document_indexes.create(
                 label="Local documents",
                 name=INDEX_NAME,
-                indexing_config={"vectorizer": {"model_name": "private-vectorizer"}},
+                indexing_config=DocumentIndexIndexingConfigRequest(
+                    vectorizer=PrivateVectorizerRequest()
+                ),
             )
         self.index_id = index.id
 
