@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments[:1] == ["vellum-server"]:
         from ai_services.vellum_server.__main__ import main as vellum_main
 
-        return vellum_main(arguments[1:])
+        return vellum_main(arguments[1:], prog="ai-services vellum-server")
 
     args = build_parser().parse_args(arguments)
     if args.command == "worker":

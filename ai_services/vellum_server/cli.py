@@ -105,7 +105,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         default=DEFAULT_MAX_DOCUMENT_BYTES,
         help=(
             "largest accepted upload file, in bytes (default: %(default)s, "
-            "Vellum's 32 MB read as 32 * 10**6 bytes)"
+            "32 MiB, the worker's default MAX_DOCUMENT_BYTES)"
         ),
     )
     parser.add_argument(
