@@ -320,7 +320,7 @@ async def ingest_async(
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Run `ai-services ingest`; exit status 0 only if every document succeeded."""
-    console = Console(stderr=args.json)
+    console = Console(stderr=args.json, soft_wrap=True)
     if args.source not in ExecutionSource:
         raise UsageError(f"unknown --source {args.source!r}")
     try:
