@@ -17,7 +17,7 @@ from ai_services.vellum_server.http_helpers import (
     parse_pagination,
     read_json_object,
 )
-from ai_services.vellum_server.request_log import record_external_id
+from ai_services.vellum_server.request_log import record_form
 from ai_services.vellum_server.serialize import (
     DOCUMENT_STATUS,
     document_json,
@@ -35,7 +35,6 @@ from ai_services.vellum_server.store import (
 from ai_services.vellum_server.upload_form import (
     MAX_LABEL_CHARS,
     UploadFields,
-    optional_text,
     parse_upload_form,
 )
 
@@ -137,8 +136,7 @@ async def upload_document(request: Request) -> Response:
     async with request.form(
         max_files=_MAX_FORM_FILES, max_fields=_MAX_FORM_FIELDS
     ) as form:
-        external_id = optional_text(form, "external_id")
-        record_external_id(request.scope, external_id)
+        record_form(request.scope, form)
         fields = parse_upload_form(form, max_document_bytes=context.max_document_bytes)
         try:
             result = await _store_upload(context, fields)

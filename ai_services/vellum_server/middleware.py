@@ -23,8 +23,9 @@ from ai_services.vellum_server.http_helpers import (
 )
 from ai_services.vellum_server.request_log import (
     RequestLogEntry,
-    record_external_id,
+    record_form,
     recorded_external_id,
+    recorded_form_fields,
 )
 
 logger = logging.getLogger(__name__)
@@ -41,20 +42,18 @@ async def _drain_body(receive: Receive) -> None:
             return
 
 
-async def _read_form_external_id(scope: Scope, receive: Receive) -> str | None:
+async def _record_form(scope: Scope, receive: Receive) -> None:
     request = Request(scope, receive)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         await _drain_body(receive)
-        return None
+        return
     try:
         async with request.form() as form:
-            value = form.get("external_id")
+            record_form(scope, form)
     except (HTTPException, MultiPartException) as error:
-        # The fault response goes out anyway, only without the external id.
-        logger.info("Cannot read external_id from an invalid form: %s", error)
-        return None
-    return value if isinstance(value, str) and value else None
+        # The fault response goes out anyway, only without the form's details.
+        logger.info("Cannot read the fields of an invalid form: %s", error)
 
 
 class EmulatorMiddleware:
@@ -82,6 +81,7 @@ class EmulatorMiddleware:
         scope.setdefault("state", {})
         status = 500
         started = time.perf_counter()
+        received_at = time.time()
 
         async def send_and_capture_status(message: Message) -> None:
             nonlocal status
@@ -109,6 +109,8 @@ class EmulatorMiddleware:
                         path=path,
                         status=status,
                         external_id=recorded_external_id(scope),
+                        form_fields=recorded_form_fields(scope),
+                        received_at=received_at,
                     )
                 )
 
@@ -156,7 +158,7 @@ class EmulatorMiddleware:
             await self.app(scope, receive, send)
             return
 
-        record_external_id(scope, await _read_form_external_id(scope, receive))
+        await _record_form(scope, receive)
         headers = None
         if fault.retry_after is not None:
             headers = {"Retry-After": fault.retry_after}

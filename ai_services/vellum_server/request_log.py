@@ -6,12 +6,14 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
+from starlette.datastructures import FormData
 from starlette.types import Scope
 
 MAX_ENTRIES: Final = 10_000
 """Number of entries kept. The oldest entries are dropped first."""
 
 _EXTERNAL_ID_STATE_KEY: Final = "vellum_server_external_id"
+_FORM_FIELDS_STATE_KEY: Final = "vellum_server_form_fields"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +24,10 @@ class RequestLogEntry:
     path: str
     status: int
     external_id: str | None
+    # Names of the non-empty multipart fields, sorted; None for other bodies.
+    form_fields: tuple[str, ...] | None
+    # Unix time, in seconds, when the request arrived.
+    received_at: float
 
 
 class RequestLog:
@@ -48,6 +54,20 @@ class RequestLog:
 def record_external_id(scope: Scope, external_id: str | None) -> None:
     """Attach the upload's external id to the request for its log entry."""
     scope.setdefault("state", {})[_EXTERNAL_ID_STATE_KEY] = external_id
+
+
+def record_form(scope: Scope, form: FormData) -> None:
+    """Attach the upload's external id and its non-empty field names to the request."""
+    value = form.get("external_id")
+    record_external_id(scope, value if isinstance(value, str) and value else None)
+    names = sorted({name for name, item in form.multi_items() if item != ""})
+    scope.setdefault("state", {})[_FORM_FIELDS_STATE_KEY] = tuple(names)
+
+
+def recorded_form_fields(scope: Scope) -> tuple[str, ...] | None:
+    """Return the field names attached by ``record_form``, if any."""
+    value = scope.get("state", {}).get(_FORM_FIELDS_STATE_KEY)
+    return value if isinstance(value, tuple) else None
 
 
 def recorded_external_id(scope: Scope) -> str | None:

@@ -24,31 +24,44 @@ def test_request_log_in_order(client: vellum.Vellum, admin: httpx.Client) -> Non
     log = admin.get("/_emulator/requests").json()
 
     assert uploaded.document_id
+    received = [entry.pop("received_at") for entry in log]
+    assert received == sorted(received)
+    upload_fields = ["contents", "external_id", "label"]
     assert log == [
         {
             "method": "POST",
             "path": "/v1/upload-document",
             "status": 201,
             "external_id": "log-1",
+            "form_fields": upload_fields,
         },
         {
             "method": "GET",
             "path": "/v1/documents/log-1",
             "status": 200,
             "external_id": None,
+            "form_fields": None,
         },
-        {"method": "GET", "path": "/v1/documents", "status": 200, "external_id": None},
+        {
+            "method": "GET",
+            "path": "/v1/documents",
+            "status": 200,
+            "external_id": None,
+            "form_fields": None,
+        },
         {
             "method": "POST",
             "path": "/v1/upload-document",
             "status": 503,
             "external_id": "log-2",
+            "form_fields": upload_fields,
         },
         {
             "method": "GET",
             "path": "/v1/documents/missing",
             "status": 404,
             "external_id": None,
+            "form_fields": None,
         },
     ]
 
