@@ -13,6 +13,11 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ai_services.temporal_workers.helpers.payload_codec import (
+    PayloadKeyError,
+    parse_key,
+)
+
 # Hosts that serve presigned GET URLs for AWS S3 buckets, path and virtual-hosted
 # style, in every region: s3.amazonaws.com, s3.eu-west-1.amazonaws.com,
 # bucket.s3.amazonaws.com, bucket.s3.eu-west-1.amazonaws.com.
@@ -38,6 +43,9 @@ class Settings(BaseSettings):
     # Temporal Cloud: an API key turns on TLS as well.
     temporal_api_key: SecretStr | None = None
     temporal_tls: bool = False
+    # Base64 AES-256 key that encrypts workflow and activity payloads, which carry
+    # presigned URLs. Clients that start workflows need the same key.
+    temporal_payload_encryption_key: SecretStr | None = None
 
     aws_s3_bucket: str = Field(min_length=3, max_length=63)
     # boto3 reads AWS_ENDPOINT_URL_S3 itself; it is kept here to show it in logs.
@@ -64,11 +72,22 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(default=16, ge=1, le=1000)
     worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
 
+    @field_validator("temporal_payload_encryption_key")
+    @classmethod
+    def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                parse_key(value.get_secret_value())
+            except PayloadKeyError as error:
+                raise ValueError(str(error)) from None
+        return value
+
     @field_validator("source_url_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(part.strip().lower() for part in value.split(",") if part)
+            parts = (part.strip().lower() for part in value.split(","))
+            return tuple(part for part in parts if part)
         return value
 
     @field_validator("source_url_allowed_hosts")

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from ai_services.local_stack.stack import LocalStack
 from ai_services.settings import get_settings
 from ai_services.temporal_workers.helpers import clients
+from ai_services.temporal_workers.helpers.payload_codec import build_data_converter
 from tests.helpers.source_server import SourceServer
 
 
@@ -70,7 +71,10 @@ def vellum_admin(stack: LocalStack) -> Iterator[httpx.Client]:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def temporal_client(stack: LocalStack) -> AsyncIterator[Client]:
-    yield await Client.connect(stack.temporal_address)
+    yield await Client.connect(
+        stack.temporal_address,
+        data_converter=build_data_converter(stack.secrets.payload_encryption_key),
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -27,6 +27,10 @@ from ai_services.local_stack.processes import ServerStartError
 from ai_services.local_stack.stack import UPLOADS_BUCKET, LocalStack
 from ai_services.shared.documents import InvalidDocumentInputError, check_identifier
 from ai_services.shared.runtime.context import ExecutionSource
+from ai_services.temporal_workers.helpers.payload_codec import (
+    PayloadKeyError,
+    build_data_converter,
+)
 from ai_services.temporal_workers.helpers.redaction import strip_query
 from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workflow_v1 import (  # noqa: E501
     CreateVellumDocumentWorkflowInput,
@@ -294,7 +298,9 @@ async def ingest_async(
     )
     stage_local_files(requests, tenant_id=args.tenant_id, env=env)
     client = await Client.connect(
-        env["TEMPORAL_ADDRESS"], namespace=env.get("TEMPORAL_NAMESPACE", "default")
+        env["TEMPORAL_ADDRESS"],
+        namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+        data_converter=build_data_converter(env.get("TEMPORAL_PAYLOAD_ENCRYPTION_KEY")),
     )
     task_queue = env.get("TEMPORAL_TASK_QUEUE", "vellum-documents")
     show_progress = console.is_terminal and not args.json
@@ -326,7 +332,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     try:
         with client_environment(args, console) as env:
             results = asyncio.run(ingest_async(args, env, console))
-    except (UsageError, ServerStartError) as error:
+    except (UsageError, ServerStartError, PayloadKeyError) as error:
         print(f"ai-services ingest: {error}", file=sys.stderr)
         return 2
     if args.json:

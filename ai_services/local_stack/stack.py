@@ -8,6 +8,7 @@ API key when the ports are still free.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -15,6 +16,7 @@ import os
 import secrets
 import shutil
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -68,6 +70,7 @@ class StackPorts:
     seaweed_filer: int
     seaweed_admin: int
     vellum: int
+    codec: int
 
     @classmethod
     def pick(cls) -> StackPorts:
@@ -86,7 +89,12 @@ class StackPorts:
                 "seaweed_admin",
             )
         }
-        return cls(**plain, **paired, vellum=pick_free_port(avoid=taken))
+        return cls(
+            **plain,
+            **paired,
+            vellum=pick_free_port(avoid=taken),
+            codec=pick_free_port(avoid=taken),
+        )
 
     def all_free(self) -> bool:
         ports = list(asdict(self).values())
@@ -103,6 +111,7 @@ class StackSecrets:
     aws_access_key_id: str
     aws_secret_access_key: str
     vellum_api_key: str
+    payload_encryption_key: str
 
     @classmethod
     def generate(cls) -> StackSecrets:
@@ -110,6 +119,7 @@ class StackSecrets:
             aws_access_key_id="local" + secrets.token_hex(8),
             aws_secret_access_key=secrets.token_urlsafe(30),
             vellum_api_key=secrets.token_urlsafe(24),
+            payload_encryption_key=base64.b64encode(os.urandom(32)).decode(),
         )
 
 
@@ -177,12 +187,14 @@ class LocalStack:
         saved: dict[str, Any] = {}
         if config_path.exists():
             saved = json.loads(config_path.read_text())
-        self.secrets = (
-            StackSecrets(**saved["secrets"])
-            if "secrets" in saved
-            else StackSecrets.generate()
+        self.secrets = StackSecrets(
+            **{**asdict(StackSecrets.generate()), **saved.get("secrets", {})}
         )
-        ports = StackPorts(**saved["ports"]) if "ports" in saved else None
+        try:
+            ports = StackPorts(**saved["ports"])
+        except (KeyError, TypeError):
+            # No saved ports, or saved by a version with other listeners.
+            ports = None
         self.ports = ports if ports and ports.all_free() else StackPorts.pick()
         self._write_private(
             config_path,
@@ -202,6 +214,7 @@ class LocalStack:
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": NAMESPACE,
             "TEMPORAL_TASK_QUEUE": TASK_QUEUE,
+            "TEMPORAL_PAYLOAD_ENCRYPTION_KEY": self.secrets.payload_encryption_key,
             "AWS_ENDPOINT_URL_S3": self.s3_url,
             "AWS_ACCESS_KEY_ID": self.secrets.aws_access_key_id,
             "AWS_SECRET_ACCESS_KEY": self.secrets.aws_secret_access_key,
@@ -232,8 +245,23 @@ class LocalStack:
             raise
 
     def _start_servers(self) -> None:
+        # All start at once; then each is waited for.
+        self._start_temporal()
+        self._start_seaweedfs()
+        self._start_vellum()
+        self.processes["temporal"].wait_until(
+            tcp_ready(self.ports.temporal), START_TIMEOUT_SECONDS
+        )
+        self.processes["vellum"].wait_until(
+            http_ready(f"{self.vellum_url}/v1/documents"), START_TIMEOUT_SECONDS
+        )
+        self.processes["seaweedfs"].wait_until(
+            self._buckets_ready, START_TIMEOUT_SECONDS
+        )
+
+    def _start_temporal(self) -> None:
         ports = self.ports
-        temporal_command = [
+        command = [
             find_executable("temporal"),
             "server",
             "start-dev",
@@ -253,23 +281,48 @@ class LocalStack:
             "warn",
         ]
         if self.with_ui:
-            temporal_command += [
+            command += [
                 "--ui-ip",
                 LOOPBACK,
                 "--ui-port",
                 str(ports.temporal_ui),
+                # The UI fetches a news feed from the internet unless told not to.
+                "--ui-disable-news-fetch",
+                # The UI's browser side decrypts payloads through this server.
+                "--ui-codec-endpoint",
+                f"http://{LOOPBACK}:{ports.codec}",
             ]
+            self._start_codec_server()
         else:
-            temporal_command.append("--headless")
+            command.append("--headless")
         self.processes["temporal"] = ManagedProcess(
-            "Temporal dev server",
-            temporal_command,
-            log_path=self.logs_dir / "temporal.log",
+            "Temporal dev server", command, log_path=self.logs_dir / "temporal.log"
         )
 
+    def _start_codec_server(self) -> None:
+        key = self.secrets.payload_encryption_key
+        self.processes["codec"] = ManagedProcess(
+            "codec server",
+            [
+                sys.executable,
+                "-m",
+                "ai_services.local_stack.codec_server",
+                "--port",
+                str(self.ports.codec),
+                "--ui-origin",
+                self.temporal_ui_url,
+            ],
+            log_path=self.logs_dir / "codec.log",
+            env={**os.environ, "TEMPORAL_PAYLOAD_ENCRYPTION_KEY": key},
+        )
+
+    def _start_seaweedfs(self) -> None:
+        ports = self.ports
         seaweed_dir = self.state_dir / "seaweedfs"
         seaweed_dir.mkdir(exist_ok=True)
-        seaweed_env = {
+        # With credentials in its environment at start, SeaweedFS creates that
+        # identity and checks every signature and presigned URL's expiry.
+        env = {
             **os.environ,
             "AWS_ACCESS_KEY_ID": self.secrets.aws_access_key_id,
             "AWS_SECRET_ACCESS_KEY": self.secrets.aws_secret_access_key,
@@ -295,11 +348,13 @@ class LocalStack:
                 f"-admin.port={ports.seaweed_admin}",
             ],
             log_path=self.logs_dir / "seaweedfs.log",
-            env=seaweed_env,
+            env=env,
             cwd=seaweed_dir,
         )
 
-        vellum_env = {**os.environ, "VELLUM_API_KEY": self.secrets.vellum_api_key}
+    def _start_vellum(self) -> None:
+        # The key goes in the environment, not on the command line that `ps` shows.
+        env = {**os.environ, "VELLUM_API_KEY": self.secrets.vellum_api_key}
         self.processes["vellum"] = ManagedProcess(
             "Vellum-compatible server",
             [
@@ -309,20 +364,19 @@ class LocalStack:
                 "--host",
                 LOOPBACK,
                 "--port",
-                str(ports.vellum),
+                str(self.ports.vellum),
                 "--state-dir",
                 str(self.state_dir / "vellum"),
             ],
             log_path=self.logs_dir / "vellum.log",
-            env=vellum_env,
+            env=env,
         )
 
-        self.processes["temporal"].wait_until(
-            tcp_ready(ports.temporal), START_TIMEOUT_SECONDS
-        )
-        self.processes["vellum"].wait_until(
-            http_ready(f"{self.vellum_url}/v1/documents"), START_TIMEOUT_SECONDS
-        )
+    def restart_seaweedfs(self, pause_seconds: float) -> None:
+        """Stop SeaweedFS, wait, and start it again on the same ports and data."""
+        self.processes.pop("seaweedfs").stop()
+        time.sleep(pause_seconds)
+        self._start_seaweedfs()
         self.processes["seaweedfs"].wait_until(
             self._buckets_ready, START_TIMEOUT_SECONDS
         )
@@ -382,7 +436,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop the worker first, then the servers, each by its process group."""
-        for name in ("worker", "temporal", "seaweedfs", "vellum"):
+        for name in ("worker", "temporal", "codec", "seaweedfs", "vellum"):
             process = self.processes.pop(name, None)
             if process is not None:
                 with contextlib.suppress(Exception):

@@ -26,6 +26,7 @@ from ai_services.temporal_workers.activities.vellum.download_and_upload_document
 from ai_services.temporal_workers.activities.vellum.get_vellum_document_activity import (  # noqa: E501
     get_vellum_document_by_external_id_activity,
 )
+from ai_services.temporal_workers.helpers.payload_codec import build_data_converter
 from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workflow_v1 import (  # noqa: E501
     CreateVellumDocumentWorkflowV1,
 )
@@ -46,11 +47,20 @@ ACTIVITIES: list[Callable[..., Any]] = [
 async def connect_client(settings: Settings) -> Client:
     """Connect to the Temporal cluster named by the settings."""
     api_key = settings.temporal_api_key
+    encryption_key = settings.temporal_payload_encryption_key
+    if encryption_key is None:
+        logger.warning(
+            "TEMPORAL_PAYLOAD_ENCRYPTION_KEY is not set: workflow history stores "
+            "payloads, presigned URLs included, unencrypted"
+        )
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         api_key=api_key.get_secret_value() if api_key else None,
         tls=settings.temporal_tls or api_key is not None,
+        data_converter=build_data_converter(
+            encryption_key.get_secret_value() if encryption_key else None
+        ),
     )
 
 
