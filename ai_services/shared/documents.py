@@ -16,6 +16,8 @@ MAX_EXTERNAL_ID_CHARS = 1000
 # S3 object keys are at most 1024 bytes of UTF-8.
 MAX_S3_KEY_BYTES = 1024
 MAX_FILENAME_BYTES = 255
+# Vellum documents a label of 1 to 1000 characters.
+MAX_LABEL_CHARS = 1000
 REMOTE_KEY_PREFIX = "tenants"
 # Metadata keys that locate the archived copy. The worker always sets them, also
 # when the S3 upload was skipped, so that every document says where its copy is
@@ -26,6 +28,7 @@ RESERVED_METADATA_KEYS = frozenset({S3_BUCKET_METADATA_KEY, S3_OBJECT_KEY_METADA
 
 _FORBIDDEN_ID_CHARACTERS = re.compile(r"[/?#\\\x00-\x1f\x7f]")
 _UNSAFE_KEY_CHARACTERS = re.compile(r"[\x00-\x1f\x7f/\\]+")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 class InvalidDocumentInputError(ValueError):
@@ -98,6 +101,19 @@ def safe_filename(filename: str) -> str:
     budget = MAX_FILENAME_BYTES - len(suffix.encode())
     stem = stem.encode()[:budget].decode(errors="ignore")
     return stem + suffix
+
+
+def document_label(filename: str) -> str:
+    """Return the Vellum label for `filename`: the name itself where it is safe.
+
+    Control characters (which could break the multipart headers) become `_`, the
+    label is cut to Vellum's 1000 characters, and an empty name becomes
+    `document`. Path-like names such as `../a.pdf` are kept, because a label is
+    only text.
+    """
+    label = _CONTROL_CHARACTERS.sub("_", unicodedata.normalize("NFC", filename))
+    label = label.strip()[:MAX_LABEL_CHARS]
+    return label or "document"
 
 
 def build_remote_key(tenant_id: str, external_id: str, filename: str) -> str:

@@ -7,6 +7,7 @@ from ai_services.shared.documents import (
     build_remote_key,
     check_identifier,
     check_metadata,
+    document_label,
     safe_filename,
 )
 
@@ -78,3 +79,19 @@ def test_document_metadata_always_has_location() -> None:
         "S3_BUCKET": "b",
         "S3_OBJECT_KEY": "k",
     }
+
+
+@pytest.mark.parametrize(
+    ("filename", "label"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("Política de contraseñas.txt", "Política de contraseñas.txt"),
+        ("../../other-tenant/x.pdf", "../../other-tenant/x.pdf"),
+        ("a\x00b.pdf", "a_b.pdf"),
+        ("report\r\n.pdf", "report_.pdf"),
+        ("", "document"),
+        ("x" * 1100, "x" * 1000),
+    ],
+)
+def test_document_label(filename: str, label: str) -> None:
+    assert document_label(filename) == label

@@ -22,6 +22,7 @@ import requests
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from ai_services.shared.documents import document_label, safe_filename
 from ai_services.temporal_workers.helpers.http_errors import (
     HttpStatusError,
     format_ids,
@@ -278,12 +279,12 @@ def upload_to_vellum(
     else:
         index_names = [index_id]
     contents: Any = (
-        filename,
+        safe_filename(filename),
         ProgressReader(buffer, size, progress),
         content_type or "application/octet-stream",
     )
     response = client.documents.upload(
-        label=filename,
+        label=document_label(filename),
         contents=contents,
         external_id=external_id,
         add_to_index_names=index_names,
