@@ -6,22 +6,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import uuid
 from datetime import timedelta
 
-import botocore.exceptions
 import httpx
 import pytest
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from ai_services.local_stack.stack import ARCHIVE_BUCKET, INDEX_NAME, LocalStack
-from ai_services.shared.documents import build_remote_key
+from ai_services.local_stack.stack import ARCHIVE_BUCKET, LocalStack
 from ai_services.shared.runtime.context import ExecutionSource
 from ai_services.temporal_workers.activities.vellum.download_and_upload_document_activity import (  # noqa: E501
-    DownloadAndUploadDocumentActivityInput,
-    DownloadAndUploadDocumentActivityOutput,
     download_and_upload_document_activity,
+)
+from tests.activities.support import (
+    make_input,
+    run_activity,
+    run_failing,
+    s3_object,
+    vellum_bytes,
 )
 from tests.conftest import clear_client_caches
 from tests.helpers.source_server import Answer, SourceServer
@@ -32,63 +33,6 @@ EXPIRED_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
     b"<Message>Request has expired</Message></Error>"
 )
-
-
-def make_input(
-    url: str, source: ExecutionSource, *, index_id: str = INDEX_NAME
-) -> DownloadAndUploadDocumentActivityInput:
-    external_id = f"activity-{uuid.uuid4()}"
-    return DownloadAndUploadDocumentActivityInput(
-        source_url=url,
-        source=source,
-        bucket=ARCHIVE_BUCKET,
-        remote_key=build_remote_key("tenant-a", external_id, "report.pdf"),
-        external_id=external_id,
-        filename="report.pdf",
-        tenant_id="tenant-a",
-        tenant_name="Tenant A",
-        index_id=index_id,
-        content_type="application/pdf",
-        metadata={"team": "risk"},
-    )
-
-
-def run_activity(
-    input: DownloadAndUploadDocumentActivityInput,
-) -> DownloadAndUploadDocumentActivityOutput:
-    environment = ActivityEnvironment()
-    result: DownloadAndUploadDocumentActivityOutput = environment.run(
-        download_and_upload_document_activity, input
-    )
-    return result
-
-
-def run_failing(input: DownloadAndUploadDocumentActivityInput) -> ApplicationError:
-    with pytest.raises(ApplicationError) as raised:
-        run_activity(input)
-    return raised.value
-
-
-def s3_object(stack: LocalStack, key: str) -> bytes | None:
-    try:
-        response = stack.s3_client().get_object(Bucket=ARCHIVE_BUCKET, Key=key)
-    except botocore.exceptions.ClientError as error:
-        assert error.response["Error"]["Code"] == "NoSuchKey"
-        return None
-    return bytes(response["Body"].read())
-
-
-def vellum_bytes(stack: LocalStack, external_id: str) -> bytes | None:
-    try:
-        document = stack.vellum_client().documents.retrieve(external_id)
-    except Exception:
-        return None
-    response = httpx.get(
-        str(document.original_file_url),
-        headers={"X-API-KEY": stack.secrets.vellum_api_key},
-    )
-    response.raise_for_status()
-    return response.content
 
 
 def sha256(data: bytes | None) -> str:
