@@ -8,21 +8,23 @@ import threading
 from pathlib import Path
 
 from ai_services.local_stack.processes import ServerStartError
-from ai_services.local_stack.stack import LocalStack
+from ai_services.local_stack.stack import LocalStack, StateDirInUseError
 
 
 def run_dev(state_dir: Path, *, worker: bool) -> int:
     stop = threading.Event()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
+    for signal_number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signal_number, lambda *_: stop.set())
 
     stack = LocalStack(state_dir, worker=worker)
     try:
         stack.start()
-    except ServerStartError as error:
+    except (ServerStartError, StateDirInUseError) as error:
         print(f"ai-services dev: {error}", file=sys.stderr)
         return 1
     try:
+        if stop.is_set():
+            return 0
         print(f"Temporal server:   {stack.temporal_address} (namespace default)")
         print(f"Temporal UI:       {stack.temporal_ui_url}")
         print(f"S3 (SeaweedFS):    {stack.s3_url}")

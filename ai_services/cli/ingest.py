@@ -17,16 +17,29 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import boto3
+import boto3.exceptions
+import botocore.config
+import botocore.exceptions
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
 
 from ai_services.local_stack.processes import ServerStartError
-from ai_services.local_stack.stack import UPLOADS_BUCKET, LocalStack
-from ai_services.shared.documents import InvalidDocumentInputError, check_identifier
-from ai_services.shared.runtime.context import ExecutionSource
+from ai_services.local_stack.stack import (
+    UPLOADS_BUCKET,
+    LocalStack,
+    StateDirInUseError,
+)
+from ai_services.shared.documents import (
+    InvalidDocumentInputError,
+    check_identifier,
+    check_metadata,
+)
 from ai_services.temporal_workers.helpers.payload_codec import (
     PayloadKeyError,
     build_data_converter,
@@ -46,6 +59,10 @@ WORKFLOW_ID_PREFIX = "create-vellum-document"
 
 class UsageError(Exception):
     """Invalid command-line input; the message says what to change."""
+
+
+class IngestError(Exception):
+    """The run could not start: no connection, or staging failed."""
 
 
 @dataclass
@@ -72,6 +89,8 @@ class DocumentResult:
     bucket: str | None = None
     remote_key: str | None = None
     s3_uploaded: bool | None = None
+    # True when the document existed already, so nothing was downloaded or stored.
+    existing: bool | None = None
     error: str | None = None
 
 
@@ -156,6 +175,8 @@ def stage_local_files(
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         region_name=env.get("AWS_REGION", "us-east-1"),
+        # Signature version 4, as AWS S3 requires for presigned URLs.
+        config=botocore.config.Config(signature_version="s3v4"),
     )
     for request in local:
         assert request.local_path is not None
@@ -237,6 +258,7 @@ async def run_workflows(
             result.bucket = output.bucket
             result.remote_key = output.remote_key
             result.s3_uploaded = output.s3_uploaded
+            result.existing = output.existing
         if progress is not None and task is not None:
             progress.advance(task)
         return result
@@ -244,16 +266,21 @@ async def run_workflows(
     return list(await asyncio.gather(*(run_one(request) for request in requests)))
 
 
+def _flag(value: bool | None) -> str:
+    return "" if value is None else str(value).lower()
+
+
 def print_table(results: list[DocumentResult], console: Console) -> None:
     table = Table(title="Ingested documents")
-    for column in ("source", "status", "document_id", "s3_uploaded"):
+    for column in ("source", "status", "document_id", "s3_uploaded", "existing"):
         table.add_column(column, overflow="fold")
     for result in results:
         table.add_row(
             Path(result.source).name if "://" not in result.source else result.source,
             result.status,
             result.document_id or "",
-            "" if result.s3_uploaded is None else str(result.s3_uploaded).lower(),
+            _flag(result.s3_uploaded),
+            _flag(result.existing),
         )
     console.print(table)
     for result in results:
@@ -286,23 +313,87 @@ def client_environment(
         yield {**os.environ, **stack.client_env()}
 
 
-async def ingest_async(
-    args: argparse.Namespace, env: Mapping[str, str], console: Console
-) -> list[DocumentResult]:
-    metadata = parse_metadata(args.metadata)
-    index_id = args.index_id or env.get("VELLUM_INDEX_ID")
-    if not index_id:
-        raise UsageError("no index given: pass --index-id or set VELLUM_INDEX_ID")
+@dataclass
+class IngestPlan:
+    """Checked command-line input, ready to run."""
+
+    requests: list[DocumentRequest]
+    metadata: dict[str, str]
+
+
+def plan_ingest(args: argparse.Namespace) -> IngestPlan:
+    """Check every argument before anything starts or connects.
+
+    Raises:
+        UsageError: an argument is invalid; the message names it.
+    """
+    try:
+        check_identifier("tenant_id", args.tenant_id)
+        metadata = parse_metadata(args.metadata)
+        check_metadata(metadata)
+    except InvalidDocumentInputError as error:
+        raise UsageError(str(error)) from None
     requests = resolve_sources(
         args.sources, tenant_id=args.tenant_id, external_id=args.external_id
     )
-    stage_local_files(requests, tenant_id=args.tenant_id, env=env)
-    client = await Client.connect(
-        env["TEMPORAL_ADDRESS"],
-        namespace=env.get("TEMPORAL_NAMESPACE", "default"),
-        data_converter=build_data_converter(env.get("TEMPORAL_PAYLOAD_ENCRYPTION_KEY")),
+    return IngestPlan(requests=requests, metadata=metadata)
+
+
+async def connect(env: Mapping[str, str]) -> Client:
+    address = env["TEMPORAL_ADDRESS"]
+    try:
+        return await Client.connect(
+            address,
+            namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+            data_converter=build_data_converter(
+                env.get("TEMPORAL_PAYLOAD_ENCRYPTION_KEY")
+            ),
+        )
+    except RuntimeError as error:
+        raise IngestError(
+            f"cannot connect to Temporal at {address} (TEMPORAL_ADDRESS): {error}"
+        ) from None
+
+
+async def warn_without_pollers(
+    client: Client, task_queue: str, console: Console
+) -> None:
+    """Say so when no worker polls the task queue: the workflows would just wait."""
+    description = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
     )
+    if not description.pollers:
+        console.print(
+            f"[yellow]No worker polls task queue {task_queue!r} yet; the workflows "
+            "wait until one does (start one with `ai-services worker`).[/yellow]"
+        )
+
+
+async def ingest_async(
+    args: argparse.Namespace,
+    plan: IngestPlan,
+    env: Mapping[str, str],
+    console: Console,
+) -> list[DocumentResult]:
+    index_id = args.index_id or env.get("VELLUM_INDEX_ID")
+    if not index_id:
+        raise UsageError("no index given: pass --index-id or set VELLUM_INDEX_ID")
+    client = await connect(env)
+    try:
+        stage_local_files(plan.requests, tenant_id=args.tenant_id, env=env)
+    except (
+        botocore.exceptions.BotoCoreError,
+        botocore.exceptions.ClientError,
+    ) as error:
+        raise IngestError(f"staging the local files in S3 failed: {error}") from None
+    except boto3.exceptions.S3UploadFailedError as error:
+        raise IngestError(f"staging the local files in S3 failed: {error}") from None
     task_queue = env.get("TEMPORAL_TASK_QUEUE", "vellum-documents")
+    await warn_without_pollers(client, task_queue, console)
     show_progress = console.is_terminal and not args.json
     progress = Progress(
         TextColumn("{task.description}"),
@@ -315,26 +406,45 @@ async def ingest_async(
     with progress:
         return await run_workflows(
             client,
-            requests,
+            plan.requests,
             args=args,
             task_queue=task_queue,
             index_id=index_id,
-            metadata=metadata,
+            metadata=plan.metadata,
             progress=progress,
         )
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    """Run `ai-services ingest`; exit status 0 only if every document succeeded."""
+    """Run `ai-services ingest`.
+
+    Returns:
+        0 if every document completed, 1 if any failed or the run could not
+        start, 2 for invalid arguments, 130 when interrupted.
+    """
     console = Console(stderr=args.json, soft_wrap=True)
-    if args.source not in ExecutionSource:
-        raise UsageError(f"unknown --source {args.source!r}")
     try:
+        plan = plan_ingest(args)
         with client_environment(args, console) as env:
-            results = asyncio.run(ingest_async(args, env, console))
-    except (UsageError, ServerStartError, PayloadKeyError) as error:
+            results = asyncio.run(ingest_async(args, plan, env, console))
+    except UsageError as error:
         print(f"ai-services ingest: {error}", file=sys.stderr)
         return 2
+    except (
+        IngestError,
+        ServerStartError,
+        StateDirInUseError,
+        PayloadKeyError,
+    ) as error:
+        print(f"ai-services ingest: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "ai-services ingest: interrupted. Workflows already started keep running "
+            "in Temporal; run the same command again to wait for their results.",
+            file=sys.stderr,
+        )
+        return 130
     if args.json:
         for result in results:
             print(json.dumps(asdict(result), ensure_ascii=False), flush=True)

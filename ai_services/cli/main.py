@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -87,6 +89,27 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: a temporary folder, removed after the run)",
     )
 
+    bench = commands.add_parser(
+        "bench",
+        help="run the benchmarks on an embedded stack and write a Markdown report",
+    )
+    bench.add_argument(
+        "--output",
+        type=Path,
+        default=Path("docs/benchmarks.md"),
+        help="report file (default: docs/benchmarks.md)",
+    )
+    bench.add_argument(
+        "--notes",
+        type=Path,
+        help="Markdown file appended to the report, e.g. the analysis of a miss",
+    )
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes and one repeat: checks the harness, measures nothing",
+    )
+
     vellum = commands.add_parser(
         "vellum-server",
         help="run the Vellum-compatible server in the foreground",
@@ -113,10 +136,30 @@ def main(argv: list[str] | None = None) -> int:
         from ai_services.cli.dev import run_dev
 
         return run_dev(args.state_dir, worker=not args.no_worker)
+    if args.command == "bench":
+        from ai_services.cli.bench import run_bench_command
+
+        return run_bench_command(args, " ".join(["ai-services", *arguments]))
     from ai_services.cli.ingest import run_ingest
 
+    # Termination and hang-up stop the run like Ctrl-C, so that an embedded
+    # stack is stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
     return run_ingest(args)
 
 
+def run() -> None:
+    """Console entry point."""
+    status = main()
+    # NOTE: with a Temporal client still alive, interpreter shutdown can abort
+    # with "PyGILState_Release: thread state must be current" (temporalio 1.35,
+    # sdk-python#300). Every result is printed and every child process stopped
+    # by now, so the process ends without that shutdown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
