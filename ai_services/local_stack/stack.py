@@ -9,18 +9,19 @@ API key when the ports are still free.
 from __future__ import annotations
 
 import base64
-import contextlib
+import fcntl
 import json
 import logging
 import os
 import secrets
 import shutil
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO
 
 import boto3
 import botocore.exceptions
@@ -54,6 +55,11 @@ NAMESPACE = "default"
 # SeaweedFS opens a gRPC port at each HTTP port + 10000.
 SEAWEED_GRPC_OFFSET = 10000
 START_TIMEOUT_SECONDS = 60.0
+UNIX_SOCKET_PATH_BYTES = 107
+
+
+class StateDirInUseError(RuntimeError):
+    """Another process runs a stack on the same state folder."""
 
 
 @dataclass
@@ -71,6 +77,7 @@ class StackPorts:
     seaweed_admin: int
     vellum: int
     codec: int
+    seaweed_metrics: int
 
     @classmethod
     def pick(cls) -> StackPorts:
@@ -94,6 +101,7 @@ class StackPorts:
             **paired,
             vellum=pick_free_port(avoid=taken),
             codec=pick_free_port(avoid=taken),
+            seaweed_metrics=pick_free_port(avoid=taken),
         )
 
     def all_free(self) -> bool:
@@ -153,6 +161,7 @@ class LocalStack:
         self.with_ui = ui
         self.worker_env = worker_env or {}
         self.processes: dict[str, ManagedProcess] = {}
+        self._lock: TextIO | None = None
         self.ports: StackPorts
         self.secrets: StackSecrets
         self.index_id = ""
@@ -173,6 +182,10 @@ class LocalStack:
     @property
     def s3_url(self) -> str:
         return f"http://{LOOPBACK}:{self.ports.s3}"
+
+    @property
+    def seaweed_metrics_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.seaweed_metrics}/metrics"
 
     @property
     def temporal_address(self) -> str:
@@ -227,11 +240,31 @@ class LocalStack:
             "SOURCE_URL_ALLOWED_HOSTS": f"{LOOPBACK}:{self.ports.s3}",
         }
 
+    def _lock_state_dir(self) -> None:
+        """Hold an exclusive lock on the state folder while the stack runs."""
+        lock_path = self.state_dir / "lock"
+        handle = lock_path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            handle.close()
+            raise StateDirInUseError(
+                f"state folder {self.state_dir} is in use by another ai-services "
+                f"process (pid {owner}); stop it first or use another --state-dir"
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock = handle
+
     def start(self) -> None:
         """Start every server, wait until each answers, then start the worker."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._load_or_create_config()
+        self._lock_state_dir()
         try:
+            self._load_or_create_config()
             self._start_servers()
             self._prepare_vellum_index()
             self._write_private(
@@ -279,6 +312,10 @@ class LocalStack:
             NAMESPACE,
             "--log-level",
             "warn",
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
         ]
         if self.with_ui:
             command += [
@@ -331,6 +368,8 @@ class LocalStack:
             "SeaweedFS",
             [
                 find_executable("weed"),
+                # Standard error goes to the log file; no glog files in /tmp.
+                "-logtostderr",
                 "mini",
                 f"-dir={seaweed_dir}",
                 f"-ip={LOOPBACK}",
@@ -346,11 +385,26 @@ class LocalStack:
                 f"-filer.port={ports.seaweed_filer}",
                 f"-s3.port={ports.s3}",
                 f"-admin.port={ports.seaweed_admin}",
+                # Prometheus metrics, e.g. S3 requests by type, on 127.0.0.1.
+                f"-metricsPort={ports.seaweed_metrics}",
+                *self._seaweed_socket_flags(seaweed_dir),
             ],
             log_path=self.logs_dir / "seaweedfs.log",
             env=env,
             cwd=seaweed_dir,
         )
+
+    @staticmethod
+    def _seaweed_socket_flags(seaweed_dir: Path) -> list[str]:
+        """Put SeaweedFS's Unix sockets in the state folder instead of /tmp."""
+        flags = []
+        for service in ("filer", "s3"):
+            path = seaweed_dir / f"{service}.sock"
+            # A Unix socket path holds at most 107 bytes on Linux; longer paths
+            # keep SeaweedFS's default in /tmp.
+            if len(str(path).encode()) <= UNIX_SOCKET_PATH_BYTES:
+                flags.append(f"-{service}.localSocket={path}")
+        return flags
 
     def _start_vellum(self) -> None:
         # The key goes in the environment, not on the command line that `ps` shows.
@@ -427,6 +481,10 @@ class LocalStack:
 
     def _start_worker(self) -> None:
         env = {**os.environ, **self.client_env(), **self.worker_env}
+        # Hosts the caller allows as sources come on top of the local S3 store.
+        extra_hosts = os.environ.get("SOURCE_URL_ALLOWED_HOSTS")
+        if extra_hosts and "SOURCE_URL_ALLOWED_HOSTS" not in self.worker_env:
+            env["SOURCE_URL_ALLOWED_HOSTS"] += f",{extra_hosts}"
         self.processes["worker"] = ManagedProcess(
             "worker",
             [sys.executable, "-m", "ai_services.temporal_workers.workers.main_worker"],
@@ -435,12 +493,26 @@ class LocalStack:
         )
 
     def stop(self) -> None:
-        """Stop the worker first, then the servers, each by its process group."""
-        for name in ("worker", "temporal", "codec", "seaweedfs", "vellum"):
-            process = self.processes.pop(name, None)
-            if process is not None:
-                with contextlib.suppress(Exception):
-                    process.stop()
+        """Stop the worker first, then the servers, each by its process group.
+
+        Ctrl-C and termination signals wait until every process is stopped, so a
+        second Ctrl-C cannot leave servers running.
+        """
+        deferred = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+        try:
+            for name in ("worker", "temporal", "codec", "seaweedfs", "vellum"):
+                process = self.processes.pop(name, None)
+                if process is not None:
+                    try:
+                        process.stop()
+                    except OSError:
+                        logger.exception("Stopping %s failed", process.name)
+            if self._lock is not None:
+                self._lock.close()
+                self._lock = None
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     def __enter__(self) -> LocalStack:
         self.start()
