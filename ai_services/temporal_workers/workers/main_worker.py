@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -68,13 +68,16 @@ def build_worker(
     client: Client,
     settings: Settings,
     executor: concurrent.futures.ThreadPoolExecutor,
+    *,
+    workflows: Sequence[type] = WORKFLOWS,
+    activities: Sequence[Callable[..., Any]] = ACTIVITIES,
 ) -> Worker:
     """Build the worker with the workflow and every activity it may still call."""
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=WORKFLOWS,
-        activities=ACTIVITIES,
+        workflows=list(workflows),
+        activities=list(activities),
         activity_executor=executor,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(
@@ -83,7 +86,12 @@ def build_worker(
     )
 
 
-async def run_worker(stop: asyncio.Event | None = None) -> None:
+async def run_worker(
+    stop: asyncio.Event | None = None,
+    *,
+    workflows: Sequence[type] = WORKFLOWS,
+    activities: Sequence[Callable[..., Any]] = ACTIVITIES,
+) -> None:
     """Run the worker until `stop` is set, or until SIGTERM or SIGINT."""
     settings = get_settings()
     stop = stop or asyncio.Event()
@@ -98,7 +106,9 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
         max_workers=settings.worker_max_concurrent_activities,
         thread_name_prefix="activity",
     ) as executor:
-        async with build_worker(client, settings, executor):
+        async with build_worker(
+            client, settings, executor, workflows=workflows, activities=activities
+        ):
             logger.info(
                 "Worker started on task queue %s of namespace %s at %s",
                 settings.temporal_task_queue,

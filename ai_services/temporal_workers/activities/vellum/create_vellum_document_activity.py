@@ -14,6 +14,7 @@ from temporalio import activity
 from ai_services.settings import get_settings
 from ai_services.shared.documents import build_document_metadata
 from ai_services.temporal_workers.activities.transfers import (
+    CHUNK_BYTES,
     closing_buffer,
     heartbeat_progress,
     new_spooled_buffer,
@@ -59,7 +60,12 @@ def create_vellum_document_activity(
     buffer = new_spooled_buffer()
     with closing_buffer(buffer):
         with temporal_http_errors(TransferStep.S3_DOWNLOAD, ids):
-            get_s3_client().download_fileobj(input.bucket, input.remote_key, buffer)
+            # One GET, streamed into the spooled buffer.
+            response = get_s3_client().get_object(
+                Bucket=input.bucket, Key=input.remote_key
+            )
+            for chunk in response["Body"].iter_chunks(CHUNK_BYTES):
+                buffer.write(chunk)
             buffer.seek(0)
         with temporal_vellum_errors("Vellum upload", ids):
             document_id = upload_to_vellum(
