@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_STATE := .state/demo
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test bench lint clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ demo: install
 
 test: install
 	$(BIN)/pytest
+
+# Benchmarks, apart from the tests: several minutes on 2 cores.
+bench: install
+	$(BIN)/ai-services bench --output docs/benchmarks.md --notes docs/benchmark-notes.md
 
 lint: install
 	$(BIN)/ruff format --check .

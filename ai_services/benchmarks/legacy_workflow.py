@@ -1,8 +1,8 @@
-"""Workflow code as it was before the single-download activity, and a variant
-without the legacy branch, both registered under the production workflow name.
+"""The workflow as it was before the single-download activity.
 
-The first records the committed histories; the second shows that replaying them
-needs the `patched()` branch.
+It runs under the production workflow name, on a task queue of its own, to
+measure the legacy two-activity path against the current one, and it recorded
+the histories that the replay tests check.
 """
 
 from __future__ import annotations
@@ -19,10 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from ai_services.temporal_workers.activities.vellum.create_vellum_document_activity import (  # noqa: E501
         CreateVellumDocumentActivityInput,
         create_vellum_document_activity,
-    )
-    from ai_services.temporal_workers.activities.vellum.download_and_upload_document_activity import (  # noqa: E501
-        DownloadAndUploadDocumentActivityInput,
-        download_and_upload_document_activity,
     )
     from ai_services.temporal_workers.activities.vellum.get_vellum_document_activity import (  # noqa: E501
         GetVellumDocumentActivityInput,
@@ -102,52 +98,4 @@ class LegacyCreateVellumDocumentWorkflow:
             bucket=archived.bucket,
             remote_key=archived.remote_key,
             s3_uploaded=True,
-        )
-
-
-@workflow.defn(name="CreateVellumDocumentWorkflowV1")
-class SingleDownloadOnlyWorkflow:
-    """The current workflow with its legacy branch removed, as a careless change
-    would leave it: it must not replay the legacy histories."""
-
-    @workflow.run
-    async def run(
-        self, input: CreateVellumDocumentWorkflowInput
-    ) -> CreateVellumDocumentWorkflowOutput:
-        remote_key = build_remote_key(
-            input.tenant_id, input.external_id, input.filename
-        )
-        bucket = get_settings().aws_s3_bucket
-        existing = await workflow.execute_activity(
-            get_vellum_document_by_external_id_activity,
-            GetVellumDocumentActivityInput(
-                external_id=input.external_id, tenant_id=input.tenant_id
-            ),
-            start_to_close_timeout=LOOKUP_START_TO_CLOSE,
-            retry_policy=get_retry_policy(RetryKind.VELLUM),
-        )
-        assert existing is None
-        document = await workflow.execute_activity(
-            download_and_upload_document_activity,
-            DownloadAndUploadDocumentActivityInput(
-                source_url=input.s3_url,
-                source=input.source,
-                bucket=bucket,
-                remote_key=remote_key,
-                external_id=input.external_id,
-                filename=input.filename,
-                tenant_id=input.tenant_id,
-                tenant_name=input.tenant_name,
-                index_id=input.index_id,
-                content_type=input.content_type,
-                metadata=input.metadata,
-            ),
-            start_to_close_timeout=TRANSFER_START_TO_CLOSE,
-            retry_policy=get_retry_policy(RetryKind.S3),
-        )
-        return CreateVellumDocumentWorkflowOutput(
-            document_id=document.document_id,
-            bucket=document.bucket,
-            remote_key=document.remote_key,
-            s3_uploaded=input.source.drata_run,
         )

@@ -17,6 +17,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from ai_services.benchmarks.legacy_workflow import LegacyCreateVellumDocumentWorkflow
 from ai_services.local_stack.stack import INDEX_NAME, LocalStack
 from ai_services.settings import get_settings
 from ai_services.shared.runtime.context import ExecutionSource
@@ -33,7 +34,6 @@ from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workfl
     CreateVellumDocumentWorkflowInput,
 )
 from tests.helpers.source_server import Answer, SourceServer
-from tests.replay.legacy_workflows import LegacyCreateVellumDocumentWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 

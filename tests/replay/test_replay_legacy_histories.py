@@ -13,7 +13,7 @@ from ai_services.settings import get_settings
 from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workflow_v1 import (  # noqa: E501
     CreateVellumDocumentWorkflowV1,
 )
-from tests.replay.legacy_workflows import SingleDownloadOnlyWorkflow
+from tests.replay.unpatched_workflow import SingleDownloadOnlyWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
