@@ -129,6 +129,7 @@ class Bench:
         self.vellum = stack.vellum_client()
         self.session = requests.Session()
         self.workers: list[ManagedProcess] = []
+        self.worker_pids: dict[str, int] = {}
         self.client: Client
 
     # Workers and workflows
@@ -298,7 +299,8 @@ class Bench:
             for number in range(count)
         ]
         for _ in range(self.config.repeats):
-            seconds = await self.run_workflows(queues["noop"], urls)
+            with self.cpu_per_document("noop", count):
+                seconds = await self.run_workflows(queues["noop"], urls)
             self.results.add(
                 "batch_noop",
                 "no-op activities (orchestration floor)",
@@ -314,12 +316,36 @@ class Bench:
                 "documents/s",
                 count / seconds,
             )
-            seconds = await self.run_workflows(queues["production"], urls)
+            with self.cpu_per_document("production", count):
+                seconds = await self.run_workflows(queues["production"], urls)
             self.results.add(
                 "batch_production",
                 "production workflow, batch",
                 "documents/s",
                 count / seconds,
+            )
+
+    @contextmanager
+    def cpu_per_document(self, variant: str, count: int) -> Iterator[None]:
+        """Record each process's CPU time per document over the block, in ms.
+
+        On a machine where every server shares the same cores, throughput follows
+        the CPU time a document costs in all of them together.
+        """
+        processes = {
+            name: process.pid for name, process in self.stack.processes.items()
+        }
+        processes[f"{variant} worker"] = self.worker_pids[variant]
+        processes["bench client"] = os.getpid()
+        before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+        yield
+        for name, pid in processes.items():
+            used = cpu_seconds(pid) - before[name]
+            self.results.add(
+                f"cpu_{variant}_{name}",
+                f"CPU per document in the {variant} batch: {name}",
+                "ms",
+                used / count * 1000,
             )
 
     async def measure_memory(self) -> None:
@@ -388,7 +414,8 @@ class Bench:
         }
         try:
             for variant, queue in queues.items():
-                self.start_worker(variant, queue, self.config.worker_slots)
+                worker = self.start_worker(variant, queue, self.config.worker_slots)
+                self.worker_pids[variant] = worker.pid
             warm_up = self.stage(os.urandom(KIB), "warm-up.pdf")
             for queue in queues.values():
                 await self.run_workflows(queue, [warm_up])
@@ -404,6 +431,13 @@ class Bench:
             self.stop_workers()
         self.results.seconds = time.perf_counter() - started
         return self.results
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user plus system CPU time a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    # utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pid: int) -> int:

@@ -58,7 +58,7 @@ WORKFLOW_ID_PREFIX = "create-vellum-document"
 
 
 class UsageError(Exception):
-    """Invalid command-line input; the message says what to change."""
+    """Invalid command-line input; the message names what to change."""
 
 
 class IngestError(Exception):

@@ -2,7 +2,7 @@
 
 It implements Temporal's remote codec protocol: the UI posts
 `{"payloads": [...]}` (protobuf JSON) to `/decode` or `/encode` and gets the
-converted payloads back. It holds the payload encryption key, so it listens on
+converted payloads back. It has the payload encryption key, so it listens on
 127.0.0.1 only and is meant for the embedded stack.
 
 Run: `TEMPORAL_PAYLOAD_ENCRYPTION_KEY=... python -m ai_services.local_stack.codec_server

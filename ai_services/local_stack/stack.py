@@ -1,7 +1,7 @@
 """The embedded stack for local runs and tests: Temporal, SeaweedFS, Vellum, worker.
 
 Every server binds to 127.0.0.1 on free ports, keeps its state under one folder,
-and is stopped by whoever started it. Restarting on the same folder keeps the
+and is stopped by the process that started it. Restarting on the same folder keeps the
 stored workflows, objects and documents, and reuses the ports, credentials and
 API key when the ports are still free.
 """
@@ -216,13 +216,13 @@ class LocalStack:
 
     @staticmethod
     def _write_private(path: Path, text: str) -> None:
-        """Write a file only its owner can read: it holds credentials."""
+        """Write a file that only its owner can read: it contains credentials."""
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
 
     def client_env(self) -> dict[str, str]:
-        """Every setting a client or worker needs to use this stack."""
+        """Return every setting a client or worker needs to use this stack."""
         return {
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": NAMESPACE,
@@ -260,7 +260,7 @@ class LocalStack:
         self._lock = handle
 
     def start(self) -> None:
-        """Start every server, wait until each answers, then start the worker."""
+        """Start every server, wait until each is ready, then start the worker."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._lock_state_dir()
         try:
@@ -323,7 +323,7 @@ class LocalStack:
                 LOOPBACK,
                 "--ui-port",
                 str(ports.temporal_ui),
-                # The UI fetches a news feed from the internet unless told not to.
+                # Without this flag the UI fetches a news feed from the internet.
                 "--ui-disable-news-fetch",
                 # The UI's browser side decrypts payloads through this server.
                 "--ui-codec-endpoint",
@@ -400,7 +400,7 @@ class LocalStack:
         flags = []
         for service in ("filer", "s3"):
             path = seaweed_dir / f"{service}.sock"
-            # A Unix socket path holds at most 107 bytes on Linux; longer paths
+            # A Unix socket path is at most 107 bytes on Linux, so longer paths
             # keep SeaweedFS's default in /tmp.
             if len(str(path).encode()) <= UNIX_SOCKET_PATH_BYTES:
                 flags.append(f"-{service}.localSocket={path}")

@@ -20,8 +20,8 @@ MAX_FILENAME_BYTES = 255
 MAX_LABEL_CHARS = 1000
 REMOTE_KEY_PREFIX = "tenants"
 # Metadata keys that locate the archived copy. The worker always sets them, also
-# when the S3 upload was skipped, so that every document says where its copy is
-# or would be.
+# when the S3 upload was skipped, so that every document records where its copy
+# is or would be.
 S3_BUCKET_METADATA_KEY = "S3_BUCKET"
 S3_OBJECT_KEY_METADATA_KEY = "S3_OBJECT_KEY"
 RESERVED_METADATA_KEYS = frozenset({S3_BUCKET_METADATA_KEY, S3_OBJECT_KEY_METADATA_KEY})

@@ -19,7 +19,7 @@ from tests.activities.support import (
     vellum_bytes,
     vellum_uploads,
 )
-from tests.helpers.source_server import Answer, SourceServer
+from tests.helpers.source_server import ScriptedResponse, SourceServer
 
 pytestmark = pytest.mark.usefixtures("worker_env")
 
@@ -39,7 +39,9 @@ def assert_nothing_stored(stack: LocalStack, remote_key: str, external_id: str) 
 def test_expired_url_not_retried(
     stack: LocalStack, source_server: SourceServer
 ) -> None:
-    url = source_server.add("/expired.pdf", Answer(status=403, body=EXPIRED_BODY))
+    url = source_server.add(
+        "/expired.pdf", ScriptedResponse(status=403, body=EXPIRED_BODY)
+    )
     input = make_input(url)
 
     error = run_failing(input)
@@ -52,7 +54,7 @@ def test_expired_url_not_retried(
 
 
 def test_truncated_body_retried(stack: LocalStack, source_server: SourceServer) -> None:
-    answer = Answer(body=os.urandom(1000), content_length=2048)
+    answer = ScriptedResponse(body=os.urandom(1000), content_length=2048)
     url = source_server.add("/truncated.pdf", answer)
     input = make_input(url)
 
@@ -64,7 +66,7 @@ def test_truncated_body_retried(stack: LocalStack, source_server: SourceServer) 
 
 
 def test_empty_body_not_retried(stack: LocalStack, source_server: SourceServer) -> None:
-    url = source_server.add("/empty.pdf", Answer(body=b""))
+    url = source_server.add("/empty.pdf", ScriptedResponse(body=b""))
     input = make_input(url)
 
     error = run_failing(input)
@@ -79,7 +81,7 @@ def test_too_large_with_content_length(
     stack: LocalStack, source_server: SourceServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = source_server.add(
-        "/large-declared.bin", Answer(body=os.urandom(4 * MAX_BYTES))
+        "/large-declared.bin", ScriptedResponse(body=os.urandom(4 * MAX_BYTES))
     )
     input = make_input(url)
     heartbeats: list[dict[str, object]] = []
@@ -98,7 +100,7 @@ def test_too_large_with_content_length(
 def test_too_large_without_content_length(
     stack: LocalStack, source_server: SourceServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    answer = Answer(body=os.urandom(8 * MAX_BYTES), omit_content_length=True)
+    answer = ScriptedResponse(body=os.urandom(8 * MAX_BYTES), omit_content_length=True)
     url = source_server.add("/large-undeclared.bin", answer)
     input = make_input(url)
     heartbeats: list[dict[str, object]] = []
@@ -120,7 +122,7 @@ def test_trickling_source_hits_deadline(
     stack: LocalStack, source_server: SourceServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 100 bytes a second for two minutes.
-    answer = Answer(body=os.urandom(12_000), trickle_bytes_per_second=100)
+    answer = ScriptedResponse(body=os.urandom(12_000), trickle_bytes_per_second=100)
     url = source_server.add("/trickle.bin", answer)
     input = make_input(url)
     heartbeats: list[dict[str, object]] = []
@@ -142,7 +144,7 @@ def test_trickling_source_hits_deadline(
 def test_silent_source_hits_read_timeout(
     stack: LocalStack, source_server: SourceServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = source_server.add("/silent.bin", Answer(hang=True))
+    url = source_server.add("/silent.bin", ScriptedResponse(hang=True))
     input = make_input(url)
     started = time.monotonic()
 

@@ -21,7 +21,7 @@ from tests.activities.support import (
     vellum_bytes,
 )
 from tests.conftest import clear_client_caches
-from tests.helpers.source_server import Answer, SourceServer
+from tests.helpers.source_server import ScriptedResponse, SourceServer
 
 pytestmark = pytest.mark.usefixtures("worker_env")
 
@@ -54,7 +54,7 @@ def test_drata_run_downloads_archives_and_uploads(
     stack: LocalStack, source_server: SourceServer
 ) -> None:
     body = os.urandom(1024)
-    url = source_server.add("/drata.pdf", Answer(body=body))
+    url = source_server.add("/drata.pdf", ScriptedResponse(body=body))
     input = make_input(url, ExecutionSource.DRATA_WEBAPP_PROD)
 
     output = run_activity(input)
@@ -78,7 +78,7 @@ def test_local_run_skips_s3_and_logs_it(
     stack: LocalStack, source_server: SourceServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     body = os.urandom(1024)
-    url = source_server.add("/local.pdf", Answer(body=body))
+    url = source_server.add("/local.pdf", ScriptedResponse(body=body))
     input = make_input(url, ExecutionSource.LOCAL)
 
     with caplog.at_level(logging.INFO):
@@ -98,7 +98,7 @@ def test_local_run_skips_s3_and_logs_it(
 
 
 def test_index_given_by_uuid(stack: LocalStack, source_server: SourceServer) -> None:
-    url = source_server.add("/by-uuid.pdf", Answer(body=b"indexed by uuid"))
+    url = source_server.add("/by-uuid.pdf", ScriptedResponse(body=b"indexed by uuid"))
     input = make_input(url, ExecutionSource.LOCAL, index_id=stack.index_id)
 
     output = run_activity(input)
@@ -115,7 +115,7 @@ def test_download_4xx_not_retryable(
     stack: LocalStack, source_server: SourceServer, status: int
 ) -> None:
     path = f"/client-error-{status}.pdf"
-    url = source_server.add(path, Answer(status=status, body=EXPIRED_BODY))
+    url = source_server.add(path, ScriptedResponse(status=status, body=EXPIRED_BODY))
     input = make_input(url, ExecutionSource.DRATA_WEBAPP_PROD)
 
     error = run_failing(input)
@@ -135,7 +135,7 @@ def test_download_5xx_and_429_retryable(
     stack: LocalStack, source_server: SourceServer, status: int
 ) -> None:
     path = f"/server-error-{status}.pdf"
-    answer = Answer(status=status, body=b"busy", headers={"Retry-After": "3"})
+    answer = ScriptedResponse(status=status, body=b"busy", headers={"Retry-After": "3"})
     url = source_server.add(path, answer)
     input = make_input(url, ExecutionSource.DRATA_WEBAPP_PROD)
 
@@ -150,7 +150,7 @@ def test_download_5xx_and_429_retryable(
 def test_s3_failure_retryable(
     stack: LocalStack, source_server: SourceServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = source_server.add("/s3-down.pdf", Answer(body=b"document"))
+    url = source_server.add("/s3-down.pdf", ScriptedResponse(body=b"document"))
     input = make_input(url, ExecutionSource.DRATA_WEBAPP_PROD)
     # Nothing listens on port 9 of the loopback address: connection refused.
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")
@@ -173,7 +173,7 @@ def test_vellum_4xx_not_retryable(
     vellum_admin: httpx.Client,
     status: int,
 ) -> None:
-    url = source_server.add(f"/vellum-{status}.pdf", Answer(body=b"document"))
+    url = source_server.add(f"/vellum-{status}.pdf", ScriptedResponse(body=b"document"))
     input = make_input(url, ExecutionSource.LOCAL)
     queue_vellum_fault(vellum_admin, status)
 
@@ -192,7 +192,7 @@ def test_vellum_5xx_and_429_retryable(
     vellum_admin: httpx.Client,
     status: int,
 ) -> None:
-    url = source_server.add(f"/vellum-{status}.pdf", Answer(body=b"document"))
+    url = source_server.add(f"/vellum-{status}.pdf", ScriptedResponse(body=b"document"))
     input = make_input(url, ExecutionSource.LOCAL)
     queue_vellum_fault(vellum_admin, status, retry_after="2")
 
@@ -204,7 +204,7 @@ def test_vellum_5xx_and_429_retryable(
 
 
 def test_unknown_index_not_retryable(source_server: SourceServer) -> None:
-    url = source_server.add("/unknown-index.pdf", Answer(body=b"document"))
+    url = source_server.add("/unknown-index.pdf", ScriptedResponse(body=b"document"))
     input = make_input(url, ExecutionSource.LOCAL, index_id="no-such-index")
 
     error = run_failing(input)
@@ -219,7 +219,7 @@ def test_bytes_identical_in_s3_and_vellum(
 ) -> None:
     body = os.urandom(size)
     path = f"/bytes-{size}.bin"
-    url = source_server.add(path, Answer(body=body))
+    url = source_server.add(path, ScriptedResponse(body=body))
     input = make_input(url, ExecutionSource.DRATA_WEBAPP_PROD)
 
     run_activity(input)
@@ -232,7 +232,7 @@ def test_bytes_identical_in_s3_and_vellum(
 def test_heartbeats_report_progress(source_server: SourceServer) -> None:
     # 512 KiB a second for 2 MiB: a four-second download.
     body = os.urandom(2 * 1024 * 1024)
-    answer = Answer(body=body, trickle_bytes_per_second=512 * 1024)
+    answer = ScriptedResponse(body=body, trickle_bytes_per_second=512 * 1024)
     url = source_server.add("/heartbeat.bin", answer)
     input = make_input(url, ExecutionSource.DRATA_WEBAPP_PROD)
     heartbeats: list[dict[str, object]] = []
@@ -245,4 +245,3 @@ def test_heartbeats_report_progress(source_server: SourceServer) -> None:
     assert done == sorted(done)
     assert 0 < done[-1] <= len(body)
     assert all(beat["bytes_total"] == len(body) for beat in downloads)
-

@@ -18,7 +18,7 @@ from tests.activities.support import (
     settings_overridden,
     vellum_bytes,
 )
-from tests.helpers.source_server import Answer, SourceServer
+from tests.helpers.source_server import ScriptedResponse, SourceServer
 
 pytestmark = pytest.mark.usefixtures("worker_env")
 
@@ -77,7 +77,7 @@ def test_redirect_to_other_host_rejected(
     monkeypatch: pytest.MonkeyPatch,
     connections: list[Any],
 ) -> None:
-    answer = Answer(status=302, headers={"Location": METADATA_URL})
+    answer = ScriptedResponse(status=302, headers={"Location": METADATA_URL})
     url = source_server.add("/redirect.pdf", answer)
     input = make_input(url)
     allowed = f"{PRODUCTION_HOSTS},{source_server.host}"
@@ -96,8 +96,10 @@ def test_redirect_to_other_host_rejected(
 def test_redirect_to_allowed_host_followed(
     stack: LocalStack, source_server: SourceServer
 ) -> None:
-    target = source_server.add("/moved-target.pdf", Answer(body=b"moved here"))
-    answer = Answer(status=301, headers={"Location": target})
+    target = source_server.add(
+        "/moved-target.pdf", ScriptedResponse(body=b"moved here")
+    )
+    answer = ScriptedResponse(status=301, headers={"Location": target})
     input = make_input(source_server.add("/moved.pdf", answer))
 
     run_activity(input)

@@ -17,7 +17,7 @@ from ai_services.temporal_workers.activities.vellum.download_and_upload_document
     download_and_upload_document_activity,
 )
 from tests.activities.support import make_input, run_activity, settings_overridden
-from tests.helpers.source_server import Answer, SourceServer
+from tests.helpers.source_server import ScriptedResponse, SourceServer
 
 pytestmark = pytest.mark.usefixtures("worker_env")
 
@@ -41,7 +41,9 @@ def open_temporary_files() -> list[str]:
 
 def test_no_temporary_file_after_success(source_server: SourceServer) -> None:
     before = open_temporary_files()
-    url = source_server.add("/spool-ok.bin", Answer(body=os.urandom(BODY_BYTES)))
+    url = source_server.add(
+        "/spool-ok.bin", ScriptedResponse(body=os.urandom(BODY_BYTES))
+    )
 
     run_activity(make_input(url))
 
@@ -52,7 +54,7 @@ def test_no_temporary_file_after_failure(
     source_server: SourceServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = open_temporary_files()
-    answer = Answer(body=os.urandom(BODY_BYTES), omit_content_length=True)
+    answer = ScriptedResponse(body=os.urandom(BODY_BYTES), omit_content_length=True)
     url = source_server.add("/spool-too-large.bin", answer)
 
     with (
@@ -68,7 +70,7 @@ def test_no_temporary_file_after_failure(
 def test_no_temporary_file_after_cancellation(source_server: SourceServer) -> None:
     before = open_temporary_files()
     # A megabyte a second: the buffer spools to a file after about a second.
-    answer = Answer(
+    answer = ScriptedResponse(
         body=os.urandom(BODY_BYTES), trickle_bytes_per_second=SPOOL_THRESHOLD_BYTES
     )
     url = source_server.add("/spool-cancel.bin", answer)

@@ -39,7 +39,7 @@ from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workfl
     CreateVellumDocumentWorkflowV1,
 )
 from tests.drills.conftest import WorkerFactory
-from tests.helpers.source_server import Answer, SourceServer
+from tests.helpers.source_server import ScriptedResponse, SourceServer
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -177,7 +177,8 @@ async def test_worker_killed_during_download(
     body = os.urandom(256 * 1024)
     # 32 KiB a second: the download takes 8 s, long enough to kill the worker.
     url = source_server.add(
-        "/crash-download.pdf", Answer(body=body, trickle_bytes_per_second=32 * 1024)
+        "/crash-download.pdf",
+        ScriptedResponse(body=body, trickle_bytes_per_second=32 * 1024),
     )
     input = drill_input(url)
     first = start_worker()
@@ -202,7 +203,7 @@ async def test_worker_killed_during_vellum_upload(
     start_worker: WorkerFactory,
 ) -> None:
     body = os.urandom(64 * 1024)
-    url = source_server.add("/crash-upload.pdf", Answer(body=body))
+    url = source_server.add("/crash-upload.pdf", ScriptedResponse(body=body))
     input = drill_input(url)
     # The first upload waits 10 s before it is served, so the worker dies in it.
     queue_upload_fault(drill_stack, 0, delay_seconds=10, count=1)
@@ -231,7 +232,7 @@ async def test_seaweedfs_down_for_20_seconds(
     start_worker: WorkerFactory,
 ) -> None:
     body = os.urandom(32 * 1024)
-    url = source_server.add("/s3-outage.pdf", Answer(body=body))
+    url = source_server.add("/s3-outage.pdf", ScriptedResponse(body=body))
     input = drill_input(url)
     start_worker()
 
@@ -253,7 +254,7 @@ async def test_vellum_429_honours_retry_after(
     start_worker: WorkerFactory,
 ) -> None:
     body = os.urandom(4096)
-    url = source_server.add("/throttled.pdf", Answer(body=body))
+    url = source_server.add("/throttled.pdf", ScriptedResponse(body=body))
     input = drill_input(url)
     queue_upload_fault(drill_stack, 429, retry_after="2", count=3)
     start_worker()
@@ -280,7 +281,9 @@ async def test_vellum_retry_after_hour_goes_to_temporal(
     source_server: SourceServer,
     start_worker: WorkerFactory,
 ) -> None:
-    url = source_server.add("/throttled-hour.pdf", Answer(body=b"wait an hour"))
+    url = source_server.add(
+        "/throttled-hour.pdf", ScriptedResponse(body=b"wait an hour")
+    )
     input = drill_input(url)
     queue_upload_fault(drill_stack, 429, retry_after="3600", count=1)
     start_worker()
@@ -318,7 +321,7 @@ async def test_vellum_500_twice_then_created(
     start_worker: WorkerFactory,
 ) -> None:
     body = os.urandom(2048)
-    url = source_server.add("/flaky-vellum.pdf", Answer(body=body))
+    url = source_server.add("/flaky-vellum.pdf", ScriptedResponse(body=body))
     input = drill_input(url)
     queue_upload_fault(drill_stack, 500, count=2)
     start_worker()
@@ -346,13 +349,13 @@ async def test_batch_of_200_with_faults(
     for number in range(200):
         body = os.urandom(1024)
         path = f"/{batch}/{number}.pdf"
-        # 5% of downloads (10 of 200) first answer 503.
-        first = [Answer(status=503, body=b"busy")] if number % 20 == 0 else []
-        url = source_server.add(path, Answer(body=body, first=first))
+        # 5% of downloads (10 of 200) first get a 503.
+        first = [ScriptedResponse(status=503, body=b"busy")] if number % 20 == 0 else []
+        url = source_server.add(path, ScriptedResponse(body=body, first=first))
         input = drill_input(url, external_id=f"{batch}-{number}")
         inputs.append(input)
         bodies[input.external_id] = body
-    # 10% of Vellum uploads (20 of 200) answer 503.
+    # 10% of Vellum uploads (20 of 200) get a 503.
     queue_upload_fault(drill_stack, 503, count=20)
     start_worker()
 
@@ -409,8 +412,10 @@ async def test_no_secret_in_logs_or_histories(
     # A few failures whose messages reach history, on top of the drills above.
     start_worker()
     failing = {
-        "/expired.pdf": Answer(status=403, body=EXPIRED_BODY),
-        "/gone.pdf": Answer(status=404, body=b"<Error><Code>NoSuchKey</Code></Error>"),
+        "/expired.pdf": ScriptedResponse(status=403, body=EXPIRED_BODY),
+        "/gone.pdf": ScriptedResponse(
+            status=404, body=b"<Error><Code>NoSuchKey</Code></Error>"
+        ),
     }
     for path, answer in failing.items():
         url = source_server.add(path, answer)

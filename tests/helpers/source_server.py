@@ -1,8 +1,8 @@
 """A local HTTP server that plays the source of presigned URLs in tests.
 
-Each path gets a scripted answer: status, headers and body, or a misbehaviour
-(a body shorter than its Content-Length, a slow trickle, no answer at all). The
-server counts the requests each path received.
+Each path gets a scripted response: status, headers and body, or a misbehaviour
+(a body shorter than its Content-Length, a slow trickle, no response at all).
+The server counts the requests each path received.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @dataclass
-class Answer:
-    """How the server answers one path."""
+class ScriptedResponse:
+    """The response the server sends for one path."""
 
     status: int = 200
     body: bytes = b""
@@ -27,17 +27,17 @@ class Answer:
     omit_content_length: bool = False
     # Bytes per second for the body; None means all at once.
     trickle_bytes_per_second: int | None = None
-    # Accept the request and never answer (until the server stops).
+    # Accept the request and never respond (until the server stops).
     hang: bool = False
     # Answers to use first, one per request, before this one.
-    first: list[Answer] = field(default_factory=list)
+    first: list[ScriptedResponse] = field(default_factory=list)
 
 
 class SourceServer:
-    """A threaded HTTP server on 127.0.0.1 with per-path scripted answers."""
+    """A threaded HTTP server on 127.0.0.1 with per-path scripted responses."""
 
     def __init__(self) -> None:
-        self._answers: dict[str, Answer] = {}
+        self._responses: dict[str, ScriptedResponse] = {}
         self.request_counts: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -51,11 +51,11 @@ class SourceServer:
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
-                answer = server._next_answer(path)
-                if answer is None:
+                response = server._next_response(path)
+                if response is None:
                     self.send_error(404)
                     return
-                server._send(self, answer)
+                server._send(self, response)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
@@ -67,53 +67,55 @@ class SourceServer:
     def url(self, path: str, query: str = "X-Amz-Signature=test-signature") -> str:
         return f"http://{self.host}{path}" + (f"?{query}" if query else "")
 
-    def add(self, path: str, answer: Answer) -> str:
-        """Script the answer for `path` and return its URL (with a fake signature)."""
+    def add(self, path: str, response: ScriptedResponse) -> str:
+        """Script the response for `path` and return its URL (with a fake signature)."""
         with self._lock:
-            self._answers[path] = answer
+            self._responses[path] = response
             self.request_counts[path] = 0
         return self.url(path)
 
-    def _next_answer(self, path: str) -> Answer | None:
+    def _next_response(self, path: str) -> ScriptedResponse | None:
         with self._lock:
             self.request_counts[path] += 1
-            answer = self._answers.get(path)
-            if answer is not None and answer.first:
-                return answer.first.pop(0)
-            return answer
+            response = self._responses.get(path)
+            if response is not None and response.first:
+                return response.first.pop(0)
+            return response
 
-    def _send(self, handler: BaseHTTPRequestHandler, answer: Answer) -> None:
-        if answer.hang:
+    def _send(
+        self, handler: BaseHTTPRequestHandler, response: ScriptedResponse
+    ) -> None:
+        if response.hang:
             self._stopping.wait()
             return
-        handler.send_response(answer.status)
-        for name, value in answer.headers.items():
+        handler.send_response(response.status)
+        for name, value in response.headers.items():
             handler.send_header(name, value)
-        if answer.omit_content_length:
+        if response.omit_content_length:
             handler.send_header("Connection", "close")
         else:
-            length = answer.content_length
+            length = response.content_length
             handler.send_header(
-                "Content-Length", str(len(answer.body) if length is None else length)
+                "Content-Length", str(len(response.body) if length is None else length)
             )
         handler.end_headers()
         try:
-            if answer.trickle_bytes_per_second:
-                step = answer.trickle_bytes_per_second
-                for start in range(0, len(answer.body), step):
+            if response.trickle_bytes_per_second:
+                step = response.trickle_bytes_per_second
+                for start in range(0, len(response.body), step):
                     if self._stopping.is_set():
                         break
-                    handler.wfile.write(answer.body[start : start + step])
+                    handler.wfile.write(response.body[start : start + step])
                     handler.wfile.flush()
                     time.sleep(1)
             else:
-                handler.wfile.write(answer.body)
+                handler.wfile.write(response.body)
             handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
-        declared = answer.content_length
-        if answer.omit_content_length or (
-            declared is not None and declared != len(answer.body)
+        declared = response.content_length
+        if response.omit_content_length or (
+            declared is not None and declared != len(response.body)
         ):
             handler.close_connection = True
 

@@ -33,7 +33,7 @@ from ai_services.temporal_workers.activities.vellum.get_vellum_document_activity
 from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workflow_v1 import (  # noqa: E501
     CreateVellumDocumentWorkflowInput,
 )
-from tests.helpers.source_server import Answer, SourceServer
+from tests.helpers.source_server import ScriptedResponse, SourceServer
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -54,7 +54,7 @@ def legacy_input(url: str, external_id: str) -> CreateVellumDocumentWorkflowInpu
 
 async def record(stack: LocalStack, source: SourceServer) -> None:
     client = await Client.connect(stack.temporal_address)
-    url = source.add("/legacy.pdf", Answer(body=b"legacy document bytes"))
+    url = source.add("/legacy.pdf", ScriptedResponse(body=b"legacy document bytes"))
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     task_queue = f"legacy-{uuid.uuid4()}"
     all_activities = [

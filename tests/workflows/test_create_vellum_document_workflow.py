@@ -17,7 +17,7 @@ from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workfl
     CreateVellumDocumentWorkflowOutput,
     CreateVellumDocumentWorkflowV1,
 )
-from tests.helpers.source_server import Answer, SourceServer
+from tests.helpers.source_server import ScriptedResponse, SourceServer
 from tests.workflows.worker import running_worker
 
 pytestmark = pytest.mark.usefixtures("worker_env")
@@ -66,7 +66,7 @@ def index_count(stack: LocalStack) -> int:
 async def test_local_run_creates_document_without_s3(
     temporal_client: Client, stack: LocalStack, source_server: SourceServer
 ) -> None:
-    url = source_server.add("/wf-local.pdf", Answer(body=os.urandom(2048)))
+    url = source_server.add("/wf-local.pdf", ScriptedResponse(body=os.urandom(2048)))
     input = workflow_input(url, ExecutionSource.LOCAL)
 
     async with running_worker(temporal_client) as task_queue:
@@ -84,7 +84,7 @@ async def test_local_run_creates_document_without_s3(
 async def test_production_run_creates_document_and_s3_object(
     temporal_client: Client, stack: LocalStack, source_server: SourceServer
 ) -> None:
-    url = source_server.add("/wf-prod.pdf", Answer(body=os.urandom(2048)))
+    url = source_server.add("/wf-prod.pdf", ScriptedResponse(body=os.urandom(2048)))
     input = workflow_input(url, ExecutionSource.DRATA_WEBAPP_PROD)
 
     async with running_worker(temporal_client) as task_queue:
@@ -108,7 +108,7 @@ async def test_existing_document_returned_without_download(
         external_id=external_id,
         add_to_index_names=[INDEX_NAME],
     )
-    url = source_server.add("/wf-existing.pdf", Answer(body=b"new bytes"))
+    url = source_server.add("/wf-existing.pdf", ScriptedResponse(body=b"new bytes"))
     input = workflow_input(url, ExecutionSource.DRATA_WEBAPP_PROD, external_id)
 
     async with running_worker(temporal_client) as task_queue:
@@ -123,7 +123,7 @@ async def test_existing_document_returned_without_download(
 async def test_second_run_leaves_one_document(
     temporal_client: Client, stack: LocalStack, source_server: SourceServer
 ) -> None:
-    url = source_server.add("/wf-twice.pdf", Answer(body=os.urandom(512)))
+    url = source_server.add("/wf-twice.pdf", ScriptedResponse(body=os.urandom(512)))
     input = workflow_input(url, ExecutionSource.DRATA_WEBAPP_PROD)
 
     async with running_worker(temporal_client) as task_queue:
@@ -140,7 +140,7 @@ async def test_second_run_leaves_one_document(
 async def test_started_by_type_name_with_json(
     temporal_client: Client, stack: LocalStack, source_server: SourceServer
 ) -> None:
-    url = source_server.add("/wf-json.pdf", Answer(body=b"started by name"))
+    url = source_server.add("/wf-json.pdf", ScriptedResponse(body=b"started by name"))
     external_id = f"json-{uuid.uuid4()}"
     arguments = {
         "s3_url": url,
@@ -169,7 +169,7 @@ async def test_started_by_type_name_with_json(
 async def test_invalid_external_id_fails_before_io(
     temporal_client: Client, source_server: SourceServer, external_id: str
 ) -> None:
-    url = source_server.add("/wf-invalid.pdf", Answer(body=b"never read"))
+    url = source_server.add("/wf-invalid.pdf", ScriptedResponse(body=b"never read"))
     input = workflow_input(url, ExecutionSource.LOCAL, external_id)
 
     async with running_worker(temporal_client) as task_queue:
@@ -187,7 +187,9 @@ async def test_invalid_external_id_fails_before_io(
 async def test_non_retryable_download_fails_after_one_attempt(
     temporal_client: Client, source_server: SourceServer
 ) -> None:
-    url = source_server.add("/wf-expired.pdf", Answer(status=403, body=b"expired"))
+    url = source_server.add(
+        "/wf-expired.pdf", ScriptedResponse(status=403, body=b"expired")
+    )
     input = workflow_input(url, ExecutionSource.DRATA_WEBAPP_PROD)
 
     async with running_worker(temporal_client) as task_queue:

@@ -15,7 +15,7 @@ from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workfl
     CreateVellumDocumentWorkflowInput,
     CreateVellumDocumentWorkflowV1,
 )
-from tests.helpers.source_server import Answer, SourceServer
+from tests.helpers.source_server import ScriptedResponse, SourceServer
 from tests.workflows.worker import running_worker
 
 pytestmark = pytest.mark.usefixtures("worker_env")
@@ -56,7 +56,9 @@ async def test_hostile_filename_stays_in_tenant_prefix(
     source_server: SourceServer,
     filename: str,
 ) -> None:
-    url = source_server.add(f"/hostile-{uuid.uuid4()}.pdf", Answer(body=b"payload"))
+    url = source_server.add(
+        f"/hostile-{uuid.uuid4()}.pdf", ScriptedResponse(body=b"payload")
+    )
     input = hostile_input(url, filename)
 
     async with running_worker(temporal_client) as task_queue:
@@ -84,7 +86,7 @@ async def test_hostile_filename_stays_in_tenant_prefix(
 async def test_metadata_cannot_override_location(
     temporal_client: Client, source_server: SourceServer, key: str
 ) -> None:
-    url = source_server.add(f"/override-{key}.pdf", Answer(body=b"payload"))
+    url = source_server.add(f"/override-{key}.pdf", ScriptedResponse(body=b"payload"))
     input = hostile_input(url, "x.pdf", metadata={key: "elsewhere"})
 
     async with running_worker(temporal_client) as task_queue:

@@ -140,7 +140,7 @@ def download_to_buffer(
     Raises:
         ApplicationError: non-retryable for a rejected URL, an empty document or
             one larger than `limits.max_bytes`.
-        HttpStatusError: the source answered with an error status.
+        HttpStatusError: the source returned an error status.
         requests.RequestException, urllib3 errors: connection, timeout or a body
             shorter than its Content-Length.
         TimeoutError: the download passed `limits.deadline_seconds`.

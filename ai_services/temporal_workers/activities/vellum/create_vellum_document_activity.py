@@ -1,8 +1,8 @@
 """Legacy second step: download the archived copy from S3 and upload it to Vellum.
 
-Kept registered for workflow executions that started before the single-download
-activity and still replay through the old path; it downloads the document a
-second time, from S3.
+It stays registered for workflow executions that started before the
+single-download activity and still replay through the old path. It downloads
+the document a second time, from S3.
 """
 
 from __future__ import annotations
