@@ -393,7 +393,9 @@ async def ingest_async(
     except boto3.exceptions.S3UploadFailedError as error:
         raise IngestError(f"staging the local files in S3 failed: {error}") from None
     task_queue = env.get("TEMPORAL_TASK_QUEUE", "vellum-documents")
-    await warn_without_pollers(client, task_queue, console)
+    # An embedded stack's worker is starting up now and polls within seconds.
+    if os.environ.get("TEMPORAL_ADDRESS"):
+        await warn_without_pollers(client, task_queue, console)
     show_progress = console.is_terminal and not args.json
     progress = Progress(
         TextColumn("{task.description}"),
