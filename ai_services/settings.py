@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     # One base URL for Vellum's default, documents and predict hosts, as the SDK's
     # own helper reads it. None means Vellum's production hosts.
     vellum_api_url: str | None = None
-    vellum_timeout_seconds: float = Field(default=120.0, gt=0)
+    # Whole seconds: the SDK's per-request timeout is an int.
+    vellum_timeout_seconds: int = Field(default=120, ge=1)
 
     max_document_bytes: int = Field(default=DEFAULT_MAX_DOCUMENT_BYTES, gt=0)
     source_url_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = (
@@ -63,9 +64,10 @@ class Settings(BaseSettings):
     )
     download_connect_timeout_seconds: float = Field(default=10.0, gt=0)
     download_read_timeout_seconds: float = Field(default=60.0, gt=0)
-    # Below the activity's 5-minute start-to-close timeout, so that a slow source
-    # fails with a clear timeout error instead of an activity timeout.
-    download_deadline_seconds: float = Field(default=240.0, gt=0)
+    # With S3's 60 s read timeout and Vellum's 120 s, an attempt stays within the
+    # activity's 5-minute start-to-close timeout, so that a slow source fails with
+    # a clear timeout error instead of an activity timeout.
+    download_deadline_seconds: float = Field(default=120.0, gt=0)
     s3_connect_timeout_seconds: float = Field(default=10.0, gt=0)
     s3_read_timeout_seconds: float = Field(default=60.0, gt=0)
 

@@ -48,6 +48,7 @@ def pairwise(numerator: Figure, denominator: Figure) -> list[float]:
 def build_ratios(results: Results) -> list[Ratio]:
     """Compute each ratio and whether its goal is met."""
     figures = results.figures
+    size = f"{results.config.large_bytes / 1024 / 1024:g} MiB"
     ratios = []
 
     new_source = figures["production_source_gets"].median
@@ -66,7 +67,7 @@ def build_ratios(results: Results) -> list[Ratio]:
     large = pairwise(figures["large_production"], figures["raw_sum"])
     ratios.append(
         Ratio(
-            "32 MiB workflow / sum of plain transfers",
+            f"{size} workflow / sum of plain transfers",
             large,
             "at most 1.15",
             sorted(large)[len(large) // 2] <= 1.15,
@@ -75,7 +76,7 @@ def build_ratios(results: Results) -> list[Ratio]:
     legacy = pairwise(figures["large_legacy"], figures["large_production"])
     ratios.append(
         Ratio(
-            "32 MiB legacy workflow / new workflow",
+            f"{size} legacy workflow / new workflow",
             legacy,
             "above 1 (new path faster)",
             sorted(legacy)[len(legacy) // 2] > 1,

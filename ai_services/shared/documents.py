@@ -26,7 +26,9 @@ S3_BUCKET_METADATA_KEY = "S3_BUCKET"
 S3_OBJECT_KEY_METADATA_KEY = "S3_OBJECT_KEY"
 RESERVED_METADATA_KEYS = frozenset({S3_BUCKET_METADATA_KEY, S3_OBJECT_KEY_METADATA_KEY})
 
-_FORBIDDEN_ID_CHARACTERS = re.compile(r"[/?#\\\x00-\x1f\x7f]")
+# The Vellum SDK puts ids into URL paths without encoding them, so `%` would be
+# decoded by the server into another id.
+_FORBIDDEN_ID_CHARACTERS = re.compile(r"[/?#%\\\x00-\x1f\x7f]")
 _UNSAFE_KEY_CHARACTERS = re.compile(r"[\x00-\x1f\x7f/\\]+")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -58,9 +60,21 @@ def check_identifier(field: str, value: str) -> None:
     if found:
         raise InvalidDocumentInputError(
             f"{field} {value!r} contains {found.group()!r}, which cannot be used in "
-            "a Vellum URL path: use an id without '/', '?', '#', '\\' or control "
-            "characters"
+            "a Vellum URL path: use an id without '/', '?', '#', '%', '\\' or "
+            "control characters"
         )
+    if not _is_encodable(value):
+        raise InvalidDocumentInputError(
+            f"{field} {value!r} is not valid Unicode text (a lone surrogate)"
+        )
+
+
+def _is_encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_metadata(metadata: dict[str, str] | None) -> None:
@@ -80,6 +94,15 @@ def check_metadata(metadata: dict[str, str] | None) -> None:
             )
 
 
+def _without_surrogates(text: str) -> str:
+    """Replace lone surrogates, which no UTF-8 key or header can carry, by `_`."""
+    return (
+        text.encode("utf-8", "surrogatepass")
+        .decode("utf-8", "replace")
+        .replace("\ufffd", "_")
+    )
+
+
 def safe_filename(filename: str) -> str:
     """Return `filename` as one safe S3 key segment.
 
@@ -87,7 +110,7 @@ def safe_filename(filename: str) -> str:
     names become `document`, and the name is cut to 255 bytes, keeping its
     extension where it fits.
     """
-    name = unicodedata.normalize("NFC", filename)
+    name = unicodedata.normalize("NFC", _without_surrogates(filename))
     name = _UNSAFE_KEY_CHARACTERS.sub("_", name).strip(" ")
     if name.strip(".") == "":
         name = "document"
@@ -111,9 +134,15 @@ def document_label(filename: str) -> str:
     `document`. Path-like names such as `../a.pdf` are kept, because a label is
     only text.
     """
-    label = _CONTROL_CHARACTERS.sub("_", unicodedata.normalize("NFC", filename))
+    label = unicodedata.normalize("NFC", _without_surrogates(filename))
+    label = _CONTROL_CHARACTERS.sub("_", label)
     label = label.strip()[:MAX_LABEL_CHARS]
     return label or "document"
+
+
+def tenant_key_prefix(tenant_id: str) -> str:
+    """Return the S3 key prefix under which all of a tenant's documents are kept."""
+    return f"{REMOTE_KEY_PREFIX}/{tenant_id}/"
 
 
 def build_remote_key(tenant_id: str, external_id: str, filename: str) -> str:
@@ -125,7 +154,7 @@ def build_remote_key(tenant_id: str, external_id: str, filename: str) -> str:
     """
     check_identifier("tenant_id", tenant_id)
     digest = hashlib.sha256(external_id.encode()).hexdigest()
-    prefix = f"{REMOTE_KEY_PREFIX}/{tenant_id}/{digest}/"
+    prefix = f"{tenant_key_prefix(tenant_id)}{digest}/"
     if len(prefix.encode()) > MAX_S3_KEY_BYTES - 16:
         raise InvalidDocumentInputError(
             f"tenant_id is {len(tenant_id.encode())} bytes long: too long for an "

@@ -15,6 +15,7 @@ from temporalio.testing import ActivityEnvironment
 from ai_services.local_stack.stack import ARCHIVE_BUCKET, INDEX_NAME, LocalStack
 from ai_services.shared.documents import build_remote_key
 from ai_services.shared.runtime.context import ExecutionSource
+from ai_services.temporal_workers.activities import transfers
 from ai_services.temporal_workers.activities.vellum.download_and_upload_document_activity import (  # noqa: E501
     DownloadAndUploadDocumentActivityInput,
     DownloadAndUploadDocumentActivityOutput,
@@ -104,6 +105,12 @@ def vellum_uploads(stack: LocalStack, external_id: str) -> int:
         if entry["path"] == "/v1/upload-document"
         and entry["external_id"] == external_id
     )
+
+
+@pytest.fixture
+def fast_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Heartbeat every 0.2 s instead of every few seconds."""
+    monkeypatch.setattr(transfers, "HEARTBEAT_INTERVAL_SECONDS", 0.2)
 
 
 @contextmanager

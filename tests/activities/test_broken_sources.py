@@ -12,7 +12,9 @@ import pytest
 from ai_services.local_stack.stack import LocalStack
 from ai_services.temporal_workers.activities.transfers import CHUNK_BYTES
 from tests.activities.support import (
+    fast_heartbeats,  # noqa: F401 (fixture)
     make_input,
+    run_activity,
     run_failing,
     s3_object,
     settings_overridden,
@@ -118,6 +120,7 @@ def test_too_large_without_content_length(
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.usefixtures("fast_heartbeats")
 def test_trickling_source_hits_deadline(
     stack: LocalStack, source_server: SourceServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -155,4 +158,38 @@ def test_silent_source_hits_read_timeout(
     assert not error.non_retryable
     assert "ReadTimeout" in error.message
     assert 2 <= elapsed < 10
+    assert_nothing_stored(stack, input.remote_key, input.external_id)
+
+
+def test_compressing_source_stores_document_bytes(
+    stack: LocalStack, source_server: SourceServer
+) -> None:
+    body = b"policy text that compresses well " * 100
+    response = ScriptedResponse(body=body, gzip_if_accepted=True)
+    input = make_input(source_server.add("/gzip.txt", response))
+
+    run_activity(input)
+
+    assert s3_object(stack, input.remote_key) == body
+    assert vellum_bytes(stack, input.external_id) == body
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [(206, {"Content-Range": "bytes 0-9/100"}), (302, {}), (300, {})],
+    ids=["partial", "redirect-without-location", "multiple-choices"],
+)
+def test_status_other_than_200_not_stored(
+    stack: LocalStack,
+    source_server: SourceServer,
+    status: int,
+    headers: dict[str, str],
+) -> None:
+    response = ScriptedResponse(status=status, body=b"0123456789", headers=headers)
+    input = make_input(source_server.add(f"/status-{status}.bin", response))
+
+    error = run_failing(input)
+
+    assert error.non_retryable
+    assert f"HTTP {status}" in error.message
     assert_nothing_stored(stack, input.remote_key, input.external_id)

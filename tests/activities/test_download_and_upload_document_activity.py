@@ -14,6 +14,7 @@ import pytest
 from ai_services.local_stack.stack import ARCHIVE_BUCKET, LocalStack
 from ai_services.shared.runtime.context import ExecutionSource
 from tests.activities.support import (
+    fast_heartbeats,  # noqa: F401 (fixture)
     make_input,
     run_activity,
     run_failing,
@@ -229,6 +230,7 @@ def test_bytes_identical_in_s3_and_vellum(
     assert sha256(vellum_bytes(stack, input.external_id)) == sha256(body)
 
 
+@pytest.mark.usefixtures("fast_heartbeats")
 def test_heartbeats_report_progress(source_server: SourceServer) -> None:
     # 512 KiB a second for 2 MiB: a four-second download.
     body = os.urandom(2 * 1024 * 1024)
@@ -245,3 +247,19 @@ def test_heartbeats_report_progress(source_server: SourceServer) -> None:
     assert done == sorted(done)
     assert 0 < done[-1] <= len(body)
     assert all(beat["bytes_total"] == len(body) for beat in downloads)
+
+
+@pytest.mark.usefixtures("fast_heartbeats")
+def test_heartbeats_while_vellum_responds_slowly(
+    source_server: SourceServer, vellum_admin: httpx.Client
+) -> None:
+    url = source_server.add("/slow-vellum.pdf", ScriptedResponse(body=b"document"))
+    input = make_input(url, ExecutionSource.LOCAL)
+    # Status 0: the upload is served normally, after a delay of 1.5 s.
+    queue_vellum_fault(vellum_admin, 0, delay_seconds=1.5)
+    heartbeats: list[dict[str, object]] = []
+
+    run_activity(input, heartbeats)
+
+    waiting = [beat for beat in heartbeats if beat["step"] == "vellum_upload"]
+    assert len(waiting) >= 3

@@ -16,7 +16,12 @@ from ai_services.temporal_workers.activities.transfers import SPOOL_THRESHOLD_BY
 from ai_services.temporal_workers.activities.vellum.download_and_upload_document_activity import (  # noqa: E501
     download_and_upload_document_activity,
 )
-from tests.activities.support import make_input, run_activity, settings_overridden
+from tests.activities.support import (
+    fast_heartbeats,  # noqa: F401 (fixture)
+    make_input,
+    run_activity,
+    settings_overridden,
+)
 from tests.helpers.source_server import ScriptedResponse, SourceServer
 
 pytestmark = pytest.mark.usefixtures("worker_env")
@@ -67,6 +72,7 @@ def test_no_temporary_file_after_failure(
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.usefixtures("fast_heartbeats")
 def test_no_temporary_file_after_cancellation(source_server: SourceServer) -> None:
     before = open_temporary_files()
     # A megabyte a second: the buffer spools to a file after about a second.

@@ -8,6 +8,8 @@ The server counts the requests each path received.
 from __future__ import annotations
 
 import collections
+import dataclasses
+import gzip
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,7 +31,10 @@ class ScriptedResponse:
     trickle_bytes_per_second: int | None = None
     # Accept the request and never respond (until the server stops).
     hang: bool = False
-    # Answers to use first, one per request, before this one.
+    # Send the body gzip-compressed, with Content-Encoding, when the request's
+    # Accept-Encoding allows it, as compressing servers and CDNs do.
+    gzip_if_accepted: bool = False
+    # Responses to send first, one per request, before this one.
     first: list[ScriptedResponse] = field(default_factory=list)
 
 
@@ -55,6 +60,13 @@ class SourceServer:
                 if response is None:
                     self.send_error(404)
                     return
+                accepted = self.headers.get("Accept-Encoding", "")
+                if response.gzip_if_accepted and "gzip" in accepted:
+                    response = dataclasses.replace(
+                        response,
+                        body=gzip.compress(response.body),
+                        headers={**response.headers, "Content-Encoding": "gzip"},
+                    )
                 server._send(self, response)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -23,6 +23,7 @@ HOSTILE_FILENAMES = [
     "x" * 1100 + ".pdf",
     "ü" * 600 + ".pdf",
     "C:\\Windows\\system32",
+    "lone\udc80surrogate.pdf",
 ]
 
 
@@ -56,7 +57,8 @@ def test_safe_filename_keeps_extension_when_cut() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["a/b", "a?b", "a#b", "", "..", " a", "a\nb", "x" * 1001]
+    "value",
+    ["a/b", "a?b", "a#b", "a%20b", "", "..", " a", "a\nb", "x\udc80", "x" * 1001],
 )
 def test_identifier_rejected(value: str) -> None:
     with pytest.raises(InvalidDocumentInputError, match="external_id"):

@@ -90,6 +90,8 @@ def test_retry_after_becomes_next_retry_delay() -> None:
     ("status", "code", "retryable"),
     [
         (503, "SlowDown", True),
+        (400, "ExpiredToken", True),
+        (409, "OperationAborted", True),
         (500, "InternalError", True),
         (400, "RequestTimeout", True),
         (403, "AccessDenied", False),
@@ -137,3 +139,22 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("99999") == timedelta(hours=1)
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == timedelta(0)
     assert parse_retry_after("soon") is None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        botocore.exceptions.NoCredentialsError(),
+        requests.exceptions.MissingSchema("no scheme"),
+    ],
+)
+def test_configuration_errors_not_retryable(error: BaseException) -> None:
+    assert raised_http(error, step=TransferStep.S3_UPLOAD).non_retryable
+
+
+def test_malformed_vellum_url_not_retryable() -> None:
+    assert raised_vellum(httpx.UnsupportedProtocol("no scheme")).non_retryable
+
+
+def test_huge_retry_after_capped() -> None:
+    assert parse_retry_after("9" * 30) == timedelta(hours=1)

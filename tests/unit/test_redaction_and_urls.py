@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 
 from ai_services.temporal_workers.helpers.redaction import redact_secrets, strip_query
@@ -5,6 +7,7 @@ from ai_services.temporal_workers.helpers.source_urls import (
     InvalidSourceUrlError,
     check_source_url,
 )
+from ai_services.temporal_workers.workers.main_worker import RedactingFilter
 
 PRODUCTION_HOSTS = ("s3.amazonaws.com", "*.amazonaws.com")
 LOCAL_HOSTS = ("127.0.0.1:9000",)
@@ -42,6 +45,8 @@ def test_strip_query() -> None:
         "https://bucket.s3.amazonaws.com/key.pdf?X-Amz-Signature=1",
         "https://s3.amazonaws.com/bucket/key.pdf",
         "https://bucket.s3.eu-west-1.amazonaws.com/key.pdf",
+        "https://bucket.s3.amazonaws.com./key.pdf",
+        "https://BUCKET.S3.AMAZONAWS.COM/key.pdf",
     ],
 )
 def test_production_hosts_accepted(url: str) -> None:
@@ -58,6 +63,8 @@ def test_production_hosts_accepted(url: str) -> None:
         "http://bucket.s3.amazonaws.com/key.pdf",
         "https://user:pw@bucket.s3.amazonaws.com/key.pdf",
         "https://amazonaws.com.evil.example/key.pdf",
+        "https://127.0.0.1\\.amazonaws.com/key.pdf",
+        "https://a%2e.amazonaws.com/key.pdf",
     ],
 )
 def test_hostile_urls_rejected(url: str) -> None:
@@ -77,3 +84,18 @@ def test_rejection_message_has_no_query() -> None:
             "https://example.com/k?X-Amz-Signature=secret", PRODUCTION_HOSTS
         )
     assert "secret" not in str(raised.value)
+
+
+def test_log_filter_redacts_records() -> None:
+    record = logging.LogRecord(
+        "urllib3",
+        logging.WARNING,
+        __file__,
+        1,
+        "Failed to parse headers (url=%s)",
+        ("https://h/k?X-Amz-Signature=s3cr3t",),
+        None,
+    )
+    RedactingFilter().filter(record)
+    assert "s3cr3t" not in record.getMessage()
+    assert "https://h/k" in record.getMessage()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -103,3 +104,33 @@ async def test_metadata_cannot_override_location(
     assert cause.type == "InvalidInput"
     assert key in cause.message
     assert source_server.request_counts[f"/override-{key}.pdf"] == 0
+
+
+async def test_external_id_of_other_tenant_rejected(
+    temporal_client: Client, stack: LocalStack, source_server: SourceServer
+) -> None:
+    external_id = f"shared-{uuid.uuid4()}"
+    other_key = f"tenants/other-tenant/{uuid.uuid4().hex}/x.pdf"
+    stack.vellum_client().documents.upload(
+        label="x.pdf",
+        contents=b"other tenant's bytes",
+        external_id=external_id,
+        metadata=json.dumps({"S3_BUCKET": ARCHIVE_BUCKET, "S3_OBJECT_KEY": other_key}),
+    )
+    url = source_server.add("/conflict.pdf", ScriptedResponse(body=b"payload"))
+    input = hostile_input(url, "x.pdf", external_id=external_id)
+
+    async with running_worker(temporal_client) as task_queue:
+        with pytest.raises(WorkflowFailureError) as raised:
+            await temporal_client.execute_workflow(
+                CreateVellumDocumentWorkflowV1.run,
+                input,
+                id=f"test-{uuid.uuid4()}",
+                task_queue=task_queue,
+            )
+
+    cause = raised.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "ExternalIdConflict"
+    assert cause.non_retryable
+    assert source_server.request_counts["/conflict.pdf"] == 0

@@ -9,8 +9,10 @@ after a rewind.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -43,8 +45,8 @@ SPOOL_THRESHOLD_BYTES = 1024 * 1024
 CHUNK_BYTES = 64 * 1024
 MAX_REDIRECTS = 5
 ERROR_BODY_BYTES = 4096
-# Far below the workflow's 30 s heartbeat timeout.
-HEARTBEAT_INTERVAL_SECONDS = 0.5
+# Well below the workflow's 30 s heartbeat timeout.
+HEARTBEAT_INTERVAL_SECONDS = 5.0
 
 ProgressCallback = Callable[[int, int | None], None]
 
@@ -72,25 +74,72 @@ class DownloadLimits:
         )
 
 
-def heartbeat_progress(step: str) -> ProgressCallback:
-    """Return a callback that heartbeats bytes done and total during a transfer.
+class TransferProgress:
+    """Latest step and byte counts of an activity's transfers."""
 
-    The first heartbeat comes `HEARTBEAT_INTERVAL_SECONDS` after the step starts,
-    then at most one per interval: a short transfer never heartbeats, which saves
-    a call to the Temporal server per activity, and a long one shows its progress
-    and can be cancelled. Every heartbeat from an activity thread also wakes the
-    worker's event loop, and a transfer reads thousands of chunks.
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # The download is every activity's first step.
+        self._details: dict[str, object] = {
+            "step": "download",
+            "bytes_done": 0,
+            "bytes_total": None,
+        }
+
+    def update(self, step: str, done: int, total: int | None) -> None:
+        with self._lock:
+            self._details = {"step": step, "bytes_done": done, "bytes_total": total}
+
+    def details(self) -> dict[str, object]:
+        with self._lock:
+            return dict(self._details)
+
+
+_current_progress: contextvars.ContextVar[TransferProgress | None] = (
+    contextvars.ContextVar("transfer_progress", default=None)
+)
+
+
+@contextlib.contextmanager
+def heartbeating() -> Iterator[TransferProgress]:
+    """Heartbeat the latest transfer progress every `HEARTBEAT_INTERVAL_SECONDS`.
+
+    A timer thread heartbeats for as long as the block runs, also while a call
+    waits for a response without progress (a slow source's headers, S3's or
+    Vellum's answer to a whole upload), so that a live attempt is never taken for
+    a dead one. The transfers only record their progress, which costs nothing
+    per chunk.
     """
-    last_report = time.monotonic()
+    progress = TransferProgress()
+    token = _current_progress.set(progress)
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_INTERVAL_SECONDS):
+            activity.heartbeat(progress.details())
+
+    thread = None
+    if activity.in_activity():
+        # The copied context carries the activity, which heartbeat() needs.
+        context = contextvars.copy_context()
+        thread = threading.Thread(target=context.run, args=(beat,), daemon=True)
+        thread.start()
+    try:
+        yield progress
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join()
+        _current_progress.reset(token)
+
+
+def heartbeat_progress(step: str) -> ProgressCallback:
+    """Return a callback that records a step's progress for `heartbeating()`."""
+    progress = _current_progress.get()
 
     def report(done: int, total: int | None) -> None:
-        nonlocal last_report
-        now = time.monotonic()
-        if now - last_report < HEARTBEAT_INTERVAL_SECONDS:
-            return
-        last_report = now
-        if activity.in_activity():
-            activity.heartbeat({"step": step, "bytes_done": done, "bytes_total": total})
+        if progress is not None:
+            progress.update(step, done, total)
 
     return report
 
@@ -114,8 +163,11 @@ def _open_source(
             stream=True,
             allow_redirects=False,
             timeout=(limits.connect_timeout, limits.read_timeout),
+            # The stored bytes must be the document's own: no transfer compression,
+            # which the raw stream below would keep compressed.
+            headers={"Accept-Encoding": "identity"},
         )
-        if not response.is_redirect:
+        if not response.is_redirect or "Location" not in response.headers:
             return response
         location = response.headers.get("Location", "")
         response.close()
@@ -148,7 +200,9 @@ def download_to_buffer(
     started = time.monotonic()
     response = _open_source(session, url, limits)
     with response:
-        if response.status_code >= 400:
+        # Anything but 200 is not the whole document: an error, a partial
+        # response, or a redirect without a Location.
+        if response.status_code != 200:
             excerpt = response.raw.read(ERROR_BODY_BYTES, decode_content=True) or b""
             raise HttpStatusError(response, excerpt)
         declared = response.headers.get("Content-Length")

@@ -31,6 +31,16 @@ BODY_EXCERPT_CHARS = 300
 # thread waits, but a day-long pause is more likely a server mistake than a plan.
 MAX_RETRY_AFTER = timedelta(hours=1)
 
+# Raised before any response, for a reason no retry changes: a malformed URL, a
+# missing credential, invalid request parameters.
+PERMANENT_CLIENT_ERRORS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    botocore.exceptions.NoCredentialsError,
+    botocore.exceptions.ParamValidationError,
+)
+
 _XML_CODE = re.compile(r"<Code>(.*?)</Code>", re.DOTALL)
 _XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.DOTALL)
 
@@ -85,7 +95,9 @@ def parse_retry_after(value: str | None) -> timedelta | None:
         return None
     value = value.strip()
     if value.isdigit():
-        delay = timedelta(seconds=int(value))
+        # Past the cap anyway; also keeps int() and timedelta from overflowing.
+        seconds = int(value[:12])
+        delay = timedelta(seconds=min(seconds, int(MAX_RETRY_AFTER.total_seconds())))
     else:
         try:
             when = email.utils.parsedate_to_datetime(value)
@@ -135,6 +147,9 @@ def describe_failure(error: BaseException) -> FailureFacts:
         return FailureFacts(status, summary, retryable)
     if status is not None:
         return FailureFacts(status, summary, is_retryable_status(status), retry_after)
+    if isinstance(error, PERMANENT_CLIENT_ERRORS):
+        # Configuration or request errors found before any response.
+        return FailureFacts(None, summary, retryable=False)
     # No response at all: connection refused or reset, timeouts, a truncated body.
     # A later attempt can succeed on each of these.
     return FailureFacts(None, summary, retryable=True)

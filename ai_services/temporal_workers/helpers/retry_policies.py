@@ -17,7 +17,8 @@ from temporalio.common import RetryPolicy
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 429})
 
 # S3 error codes that a later attempt can succeed on although some of them come
-# with a 4xx status (RequestTimeout is a 400, SlowDown a 503).
+# with a 4xx status (RequestTimeout is a 400, SlowDown a 503, ExpiredToken a 400
+# that refreshed credentials fix).
 RETRYABLE_S3_ERROR_CODES = frozenset(
     {
         "RequestTimeout",
@@ -27,6 +28,11 @@ RETRYABLE_S3_ERROR_CODES = frozenset(
         "ThrottlingException",
         "InternalError",
         "ServiceUnavailable",
+        "OperationAborted",
+        "RequestTimeTooSkewed",
+        "ExpiredToken",
+        "IncompleteBody",
+        "KMS.ThrottlingException",
     }
 )
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+import urllib3.util
+
+_HOST_CHARACTERS = re.compile(r"[a-z0-9.\-]+|[0-9a-f:.]+")
 
 
 class InvalidSourceUrlError(ValueError):
@@ -37,8 +42,17 @@ def check_source_url(url: str, allowed_hosts: Iterable[str]) -> None:
     except ValueError as error:
         raise InvalidSourceUrlError(f"invalid source URL: {error}") from None
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower().rstrip(".")
     shown = f"{scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    # urllib3, which opens the connection, must read the same host as this check:
+    # a backslash or percent sign in the authority makes the two parsers differ.
+    if host and (
+        not _HOST_CHARACTERS.fullmatch(host)
+        or (urllib3.util.parse_url(url).host or "").lower().rstrip(".") != host
+    ):
+        raise InvalidSourceUrlError(
+            f"source URL host {host!r} is invalid: use a DNS name or an IP address"
+        )
     if scheme not in ("http", "https"):
         raise InvalidSourceUrlError(
             f"source URL scheme {scheme!r} is not allowed ({shown}): use an https URL"

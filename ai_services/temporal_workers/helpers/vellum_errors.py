@@ -44,6 +44,10 @@ def describe_vellum_failure(error: BaseException) -> FailureFacts:
         # A 2xx whose JSON the SDK's models reject: most likely a proxy or an
         # outage page, so another attempt may get a proper answer.
         return FailureFacts(None, "response did not match the SDK's model", True)
+    if isinstance(error, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        # VELLUM_API_URL is malformed; no retry changes that.
+        summary = redact_secrets(f"{type(error).__name__}: {error}")
+        return FailureFacts(None, summary, retryable=False)
     if isinstance(error, httpx.HTTPError):
         summary = redact_secrets(f"{type(error).__name__}: {error}")
         return FailureFacts(None, summary, retryable=True)

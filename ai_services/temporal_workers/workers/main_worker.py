@@ -27,6 +27,7 @@ from ai_services.temporal_workers.activities.vellum.get_vellum_document_activity
     get_vellum_document_by_external_id_activity,
 )
 from ai_services.temporal_workers.helpers.payload_codec import build_data_converter
+from ai_services.temporal_workers.helpers.redaction import redact_secrets
 from ai_services.temporal_workers.workflows.vellum.create_vellum_document_workflow_v1 import (  # noqa: E501
     CreateVellumDocumentWorkflowV1,
 )
@@ -120,11 +121,29 @@ async def run_worker(
     logger.info("Worker stopped")
 
 
+class RedactingFilter(logging.Filter):
+    """Remove query strings, signatures and credentials from every log record.
+
+    Libraries log URLs in their warnings (urllib3's "Failed to parse headers",
+    for one), and a presigned URL's query string is a credential.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_secrets(message)
+        if redacted != message:
+            record.msg = redacted
+            record.args = None
+        return True
+
+
 def configure_logging() -> None:
     """Log at INFO, but keep the HTTP clients' per-request lines out."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     for name in ("httpx", "httpcore", "botocore", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -17,6 +17,7 @@ from ai_services.temporal_workers.activities.transfers import (
     closing_buffer,
     download_to_buffer,
     heartbeat_progress,
+    heartbeating,
     put_s3_object,
 )
 from ai_services.temporal_workers.helpers.clients import get_http_session, get_s3_client
@@ -52,25 +53,26 @@ def download_file_and_upload_to_s3_activity(
     settings = get_settings()
     ids = {"tenant_id": input.tenant_id, "external_id": input.external_id}
     limits = DownloadLimits.from_settings(settings)
-    with temporal_http_errors(TransferStep.DOWNLOAD, ids):
-        buffer = download_to_buffer(
-            get_http_session(),
-            input.source_url,
-            limits,
-            ids,
-            heartbeat_progress("download"),
-        )
-    with closing_buffer(buffer):
-        size = buffer_size(buffer)
-        with temporal_http_errors(TransferStep.S3_UPLOAD, ids):
-            put_s3_object(
-                get_s3_client(),
-                buffer,
-                bucket=input.bucket,
-                key=input.remote_key,
-                content_type=input.content_type,
-                progress=heartbeat_progress("s3_upload"),
+    with heartbeating():
+        with temporal_http_errors(TransferStep.DOWNLOAD, ids):
+            buffer = download_to_buffer(
+                get_http_session(),
+                input.source_url,
+                limits,
+                ids,
+                heartbeat_progress("download"),
             )
+        with closing_buffer(buffer):
+            size = buffer_size(buffer)
+            with temporal_http_errors(TransferStep.S3_UPLOAD, ids):
+                put_s3_object(
+                    get_s3_client(),
+                    buffer,
+                    bucket=input.bucket,
+                    key=input.remote_key,
+                    content_type=input.content_type,
+                    progress=heartbeat_progress("s3_upload"),
+                )
     activity.logger.info(
         "Archived document in s3://%s/%s (%d bytes) for %s",
         input.bucket,

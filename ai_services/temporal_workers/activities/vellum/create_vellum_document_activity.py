@@ -17,6 +17,7 @@ from ai_services.temporal_workers.activities.transfers import (
     CHUNK_BYTES,
     closing_buffer,
     heartbeat_progress,
+    heartbeating,
     new_spooled_buffer,
     upload_to_vellum,
 )
@@ -57,30 +58,31 @@ def create_vellum_document_activity(
     """Read `bucket/remote_key` from S3 and upload it as a Vellum document."""
     settings = get_settings()
     ids = {"tenant_id": input.tenant_id, "external_id": input.external_id}
-    buffer = new_spooled_buffer()
-    with closing_buffer(buffer):
-        with temporal_http_errors(TransferStep.S3_DOWNLOAD, ids):
-            # One GET, streamed into the spooled buffer.
-            response = get_s3_client().get_object(
-                Bucket=input.bucket, Key=input.remote_key
-            )
-            for chunk in response["Body"].iter_chunks(CHUNK_BYTES):
-                buffer.write(chunk)
-            buffer.seek(0)
-        with temporal_vellum_errors("Vellum upload", ids):
-            document_id = upload_to_vellum(
-                get_vellum_client(),
-                buffer,
-                filename=input.filename,
-                external_id=input.external_id,
-                index_id=input.index_id,
-                content_type=input.content_type,
-                metadata=build_document_metadata(
-                    input.metadata, bucket=input.bucket, remote_key=input.remote_key
-                ),
-                timeout_seconds=settings.vellum_timeout_seconds,
-                progress=heartbeat_progress("vellum_upload"),
-            )
+    with heartbeating():
+        buffer = new_spooled_buffer()
+        with closing_buffer(buffer):
+            with temporal_http_errors(TransferStep.S3_DOWNLOAD, ids):
+                # One GET, streamed into the spooled buffer.
+                response = get_s3_client().get_object(
+                    Bucket=input.bucket, Key=input.remote_key
+                )
+                for chunk in response["Body"].iter_chunks(CHUNK_BYTES):
+                    buffer.write(chunk)
+                buffer.seek(0)
+            with temporal_vellum_errors("Vellum upload", ids):
+                document_id = upload_to_vellum(
+                    get_vellum_client(),
+                    buffer,
+                    filename=input.filename,
+                    external_id=input.external_id,
+                    index_id=input.index_id,
+                    content_type=input.content_type,
+                    metadata=build_document_metadata(
+                        input.metadata, bucket=input.bucket, remote_key=input.remote_key
+                    ),
+                    timeout_seconds=settings.vellum_timeout_seconds,
+                    progress=heartbeat_progress("vellum_upload"),
+                )
     activity.logger.info(
         "Uploaded document to Vellum as document_id=%s for %s",
         document_id,

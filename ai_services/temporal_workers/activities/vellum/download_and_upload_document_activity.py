@@ -14,6 +14,7 @@ from ai_services.temporal_workers.activities.transfers import (
     closing_buffer,
     download_to_buffer,
     heartbeat_progress,
+    heartbeating,
     put_s3_object,
     upload_to_vellum,
 )
@@ -73,54 +74,55 @@ def download_and_upload_document_activity(
         format_ids(ids),
     )
 
-    with temporal_http_errors(TransferStep.DOWNLOAD, ids):
-        buffer = download_to_buffer(
-            get_http_session(),
-            input.source_url,
-            limits,
-            ids,
-            heartbeat_progress("download"),
-        )
+    with heartbeating():
+        with temporal_http_errors(TransferStep.DOWNLOAD, ids):
+            buffer = download_to_buffer(
+                get_http_session(),
+                input.source_url,
+                limits,
+                ids,
+                heartbeat_progress("download"),
+            )
 
-    with closing_buffer(buffer):
-        if input.source.drata_run:
-            with temporal_http_errors(TransferStep.S3_UPLOAD, ids):
-                put_s3_object(
-                    get_s3_client(),
-                    buffer,
-                    bucket=input.bucket,
-                    key=input.remote_key,
-                    content_type=input.content_type,
-                    progress=heartbeat_progress("s3_upload"),
+        with closing_buffer(buffer):
+            if input.source.drata_run:
+                with temporal_http_errors(TransferStep.S3_UPLOAD, ids):
+                    put_s3_object(
+                        get_s3_client(),
+                        buffer,
+                        bucket=input.bucket,
+                        key=input.remote_key,
+                        content_type=input.content_type,
+                        progress=heartbeat_progress("s3_upload"),
+                    )
+                logger.info(
+                    "Archived document in s3://%s/%s for %s",
+                    input.bucket,
+                    input.remote_key,
+                    format_ids(ids),
                 )
-            logger.info(
-                "Archived document in s3://%s/%s for %s",
-                input.bucket,
-                input.remote_key,
-                format_ids(ids),
-            )
-        else:
-            logger.info(
-                "Skipped the S3 upload because source=%s is not a Drata run, for %s",
-                input.source.value,
-                format_ids(ids),
-            )
+            else:
+                logger.info(
+                    "Skipped the S3 upload: source=%s is not a Drata run, for %s",
+                    input.source.value,
+                    format_ids(ids),
+                )
 
-        buffer.seek(0)
-        with temporal_vellum_errors("Vellum upload", ids):
-            document_id = upload_to_vellum(
-                get_vellum_client(),
-                buffer,
-                filename=input.filename,
-                external_id=input.external_id,
-                index_id=input.index_id,
-                content_type=input.content_type,
-                metadata=build_document_metadata(
-                    input.metadata, bucket=input.bucket, remote_key=input.remote_key
-                ),
-                timeout_seconds=settings.vellum_timeout_seconds,
-                progress=heartbeat_progress("vellum_upload"),
-            )
+            buffer.seek(0)
+            with temporal_vellum_errors("Vellum upload", ids):
+                document_id = upload_to_vellum(
+                    get_vellum_client(),
+                    buffer,
+                    filename=input.filename,
+                    external_id=input.external_id,
+                    index_id=input.index_id,
+                    content_type=input.content_type,
+                    metadata=build_document_metadata(
+                        input.metadata, bucket=input.bucket, remote_key=input.remote_key
+                    ),
+                    timeout_seconds=settings.vellum_timeout_seconds,
+                    progress=heartbeat_progress("vellum_upload"),
+                )
 
     logger.info(
         "Uploaded document to Vellum as document_id=%s for %s",

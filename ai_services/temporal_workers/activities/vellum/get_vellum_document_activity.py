@@ -39,7 +39,7 @@ def get_vellum_document_by_external_id_activity(
                 input.external_id,
                 request_options=RequestOptions(
                     max_retries=0,
-                    timeout_in_seconds=int(settings.vellum_timeout_seconds),
+                    timeout_in_seconds=settings.vellum_timeout_seconds,
                 ),
             )
         except ApiError as error:

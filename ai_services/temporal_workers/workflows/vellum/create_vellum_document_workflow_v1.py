@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
         build_remote_key,
         check_identifier,
         check_metadata,
+        tenant_key_prefix,
     )
     from ai_services.shared.runtime.context import ExecutionSource
     from ai_services.temporal_workers.activities.s3.download_file_and_upload_to_s3_activity import (  # noqa: E501
@@ -75,6 +76,9 @@ class CreateVellumDocumentWorkflowOutput:
     existing: bool = False
 
 
+# NOTE: input that fails to decode (a metadata value that is not a string, a
+# null filename) fails the workflow task, which Temporal retries until the
+# workflow is terminated; it does not fail the workflow.
 @workflow.defn(name="CreateVellumDocumentWorkflowV1")
 class CreateVellumDocumentWorkflowV1:
     """Create exactly one Vellum document for an external id.
@@ -108,6 +112,16 @@ class CreateVellumDocumentWorkflowV1:
             retry_policy=get_retry_policy(RetryKind.VELLUM),
         )
         if existing is not None:
+            existing_key = existing.metadata.get("S3_OBJECT_KEY", remote_key)
+            if not existing_key.startswith(tenant_key_prefix(input.tenant_id)):
+                # Vellum keeps one document per external id in the whole workspace.
+                raise ApplicationError(
+                    f"external_id {input.external_id!r} belongs to a document of "
+                    f"another tenant, not tenant_id={input.tenant_id}: use external "
+                    "ids that are unique across tenants",
+                    type="ExternalIdConflict",
+                    non_retryable=True,
+                )
             workflow.logger.info(
                 "Document exists as document_id=%s; nothing to download, for %s",
                 existing.document_id,
