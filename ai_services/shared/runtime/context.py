@@ -1,4 +1,4 @@
-"""Where a run comes from, and what that allows it to do."""
+"""The origin of a workflow run, and what each origin allows."""
 
 from __future__ import annotations
 

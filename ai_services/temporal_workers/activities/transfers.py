@@ -106,7 +106,7 @@ def heartbeating() -> Iterator[TransferProgress]:
 
     A timer thread heartbeats for as long as the block runs, also while a call
     waits for a response without progress (a slow source's headers, S3's or
-    Vellum's answer to a whole upload), so that a live attempt is never taken for
+    Vellum's response to a whole upload), so that a live attempt is never taken for
     a dead one. The transfers only record their progress, which costs nothing
     per chunk.
     """

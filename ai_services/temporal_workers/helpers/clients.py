@@ -1,8 +1,9 @@
 """Clients for the source, S3 and Vellum, built once per worker process.
 
-`requests.Session`, boto3 clients and `vellum.Vellum` are costly to build and
-safe to share between the activity threads (a boto3 client is thread-safe, unlike
-a boto3 session; a Session is shared here for its connection pool only).
+`requests.Session`, boto3 clients and `vellum.Vellum` are costly to build, so
+each is built once and shared by the activity threads. A boto3 client is
+thread-safe, unlike a boto3 session. The requests Session is shared for its
+connection pool only.
 """
 
 from __future__ import annotations
