@@ -21,7 +21,7 @@ class ServerStartError(RuntimeError):
 
 
 def port_is_free(port: int) -> bool:
-    """Whether nothing listens on `port` of 127.0.0.1 and it can be bound."""
+    """Return whether `port` of 127.0.0.1 is free to bind."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((LOOPBACK, port))
@@ -67,7 +67,7 @@ def tcp_ready(port: int) -> Callable[[], bool]:
 
 
 def http_ready(url: str) -> Callable[[], bool]:
-    """Return a check that `url` answers with any HTTP status."""
+    """Return a check that `url` responds with any HTTP status."""
 
     def check() -> bool:
         try:

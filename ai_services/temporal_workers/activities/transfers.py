@@ -104,11 +104,11 @@ _current_progress: contextvars.ContextVar[TransferProgress | None] = (
 def heartbeating() -> Iterator[TransferProgress]:
     """Heartbeat the latest transfer progress every `HEARTBEAT_INTERVAL_SECONDS`.
 
-    A timer thread heartbeats for as long as the block runs, also while a call
-    waits for a response without progress (a slow source's headers, S3's or
-    Vellum's response to a whole upload), so that a live attempt is never taken for
-    a dead one. The transfers only record their progress, which costs nothing
-    per chunk.
+    A timer thread heartbeats for as long as the block runs. It also beats while a
+    call waits for a response without progress, such as a slow source's headers
+    or S3's and Vellum's response to a whole upload, so Temporal does not take a
+    live attempt for a dead one. The transfers only record their progress, which
+    costs nothing per chunk.
     """
     progress = TransferProgress()
     token = _current_progress.set(progress)

@@ -1,4 +1,4 @@
-"""Turn download and S3 failures into Temporal errors that say whether to retry.
+"""Turn download and S3 failures into Temporal errors marked retryable or not.
 
 `raise_temporal_http_error()` is the one place where a `requests`, `botocore`,
 connection or timeout error becomes an `ApplicationError`. Whether it is retried
@@ -67,7 +67,7 @@ class HttpStatusError(requests.HTTPError):
 
 @dataclass(frozen=True, slots=True)
 class FailureFacts:
-    """What an exception tells about a failed request, with secrets removed."""
+    """Facts about a failed request taken from its exception, with secrets removed."""
 
     status: int | None
     summary: str

@@ -42,12 +42,12 @@ NON_RETRYABLE_ERROR_TYPES = ("InvalidInput", "DocumentTooLarge", "EmptyDocument"
 
 
 def is_retryable_status(status: int) -> bool:
-    """Whether an HTTP status from a source, S3 or Vellum is worth retrying."""
+    """Return whether an HTTP status from a source, S3 or Vellum is worth retrying."""
     return status >= 500 or status in RETRYABLE_CLIENT_STATUSES
 
 
 def is_retryable_s3_error_code(code: str) -> bool:
-    """Whether an S3 error code is transient, whatever its HTTP status."""
+    """Return whether an S3 error code is transient, whatever its HTTP status."""
     return code in RETRYABLE_S3_ERROR_CODES
 
 
@@ -76,7 +76,7 @@ _POLICIES: dict[RetryKind, RetryPolicy] = {
         non_retryable_error_types=list(NON_RETRYABLE_ERROR_TYPES),
     ),
     # 6 attempts with 2, 4, 8, 16 and 32 s between them ride out about a minute of
-    # S3 or Vellum unavailability; a Retry-After from Vellum replaces one interval.
+    # S3 or Vellum unavailability. A Retry-After from Vellum replaces one interval.
     RetryKind.S3: RetryPolicy(
         initial_interval=timedelta(seconds=2),
         backoff_coefficient=2.0,

@@ -12,7 +12,7 @@ _HOST_CHARACTERS = re.compile(r"[a-z0-9.\-]+|[0-9a-f:.]+")
 
 
 class InvalidSourceUrlError(ValueError):
-    """A source URL that the worker must not fetch; the message says why."""
+    """A source URL that the worker must not fetch; the message gives the reason."""
 
 
 def _host_matches(host: str, port: int | None, entry: str) -> tuple[bool, bool]:

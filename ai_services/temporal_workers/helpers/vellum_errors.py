@@ -1,4 +1,4 @@
-"""Turn failures of the Vellum SDK into Temporal errors that say whether to retry."""
+"""Turn failures of the Vellum SDK into Temporal errors marked retryable or not."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def describe_vellum_failure(error: BaseException) -> FailureFacts:
         )
     if isinstance(error, pydantic.ValidationError):
         # A 2xx whose JSON the SDK's models reject: most likely a proxy or an
-        # outage page, so another attempt may get a proper answer.
+        # outage page, so another attempt may get a proper response.
         return FailureFacts(None, "response did not match the SDK's model", True)
     if isinstance(error, httpx.UnsupportedProtocol | httpx.InvalidURL):
         # VELLUM_API_URL is malformed; no retry changes that.

@@ -11,21 +11,16 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from ai_services.settings import get_settings
+from ai_services.temporal_workers.activities.steps import (
+    archive_in_s3,
+    download_source,
+)
 from ai_services.temporal_workers.activities.transfers import (
-    DownloadLimits,
     buffer_size,
     closing_buffer,
-    download_to_buffer,
-    heartbeat_progress,
     heartbeating,
-    put_s3_object,
 )
-from ai_services.temporal_workers.helpers.clients import get_http_session, get_s3_client
-from ai_services.temporal_workers.helpers.http_errors import (
-    TransferStep,
-    format_ids,
-    temporal_http_errors,
-)
+from ai_services.temporal_workers.helpers.http_errors import format_ids
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,27 +47,18 @@ def download_file_and_upload_to_s3_activity(
     """Download the source and store it at `bucket/remote_key`, for every source."""
     settings = get_settings()
     ids = {"tenant_id": input.tenant_id, "external_id": input.external_id}
-    limits = DownloadLimits.from_settings(settings)
-    with heartbeating():
-        with temporal_http_errors(TransferStep.DOWNLOAD, ids):
-            buffer = download_to_buffer(
-                get_http_session(),
-                input.source_url,
-                limits,
-                ids,
-                heartbeat_progress("download"),
-            )
-        with closing_buffer(buffer):
-            size = buffer_size(buffer)
-            with temporal_http_errors(TransferStep.S3_UPLOAD, ids):
-                put_s3_object(
-                    get_s3_client(),
-                    buffer,
-                    bucket=input.bucket,
-                    key=input.remote_key,
-                    content_type=input.content_type,
-                    progress=heartbeat_progress("s3_upload"),
-                )
+    with (
+        heartbeating(),
+        closing_buffer(download_source(input.source_url, settings, ids)) as buffer,
+    ):
+        size = buffer_size(buffer)
+        archive_in_s3(
+            buffer,
+            bucket=input.bucket,
+            key=input.remote_key,
+            content_type=input.content_type,
+            ids=ids,
+        )
     activity.logger.info(
         "Archived document in s3://%s/%s (%d bytes) for %s",
         input.bucket,

@@ -12,25 +12,21 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from ai_services.settings import get_settings
-from ai_services.shared.documents import build_document_metadata
+from ai_services.temporal_workers.activities.steps import upload_document_to_vellum
 from ai_services.temporal_workers.activities.transfers import (
     CHUNK_BYTES,
     closing_buffer,
-    heartbeat_progress,
     heartbeating,
     new_spooled_buffer,
-    upload_to_vellum,
 )
 from ai_services.temporal_workers.helpers.clients import (
     get_s3_client,
-    get_vellum_client,
 )
 from ai_services.temporal_workers.helpers.http_errors import (
     TransferStep,
     format_ids,
     temporal_http_errors,
 )
-from ai_services.temporal_workers.helpers.vellum_errors import temporal_vellum_errors
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,20 +65,18 @@ def create_vellum_document_activity(
                 for chunk in response["Body"].iter_chunks(CHUNK_BYTES):
                     buffer.write(chunk)
                 buffer.seek(0)
-            with temporal_vellum_errors("Vellum upload", ids):
-                document_id = upload_to_vellum(
-                    get_vellum_client(),
-                    buffer,
-                    filename=input.filename,
-                    external_id=input.external_id,
-                    index_id=input.index_id,
-                    content_type=input.content_type,
-                    metadata=build_document_metadata(
-                        input.metadata, bucket=input.bucket, remote_key=input.remote_key
-                    ),
-                    timeout_seconds=settings.vellum_timeout_seconds,
-                    progress=heartbeat_progress("vellum_upload"),
-                )
+            document_id = upload_document_to_vellum(
+                buffer,
+                settings,
+                filename=input.filename,
+                external_id=input.external_id,
+                index_id=input.index_id,
+                content_type=input.content_type,
+                metadata=input.metadata,
+                bucket=input.bucket,
+                remote_key=input.remote_key,
+                ids=ids,
+            )
     activity.logger.info(
         "Uploaded document to Vellum as document_id=%s for %s",
         document_id,

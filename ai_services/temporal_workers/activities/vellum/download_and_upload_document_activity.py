@@ -7,28 +7,17 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from ai_services.settings import get_settings
-from ai_services.shared.documents import build_document_metadata
 from ai_services.shared.runtime.context import ExecutionSource
+from ai_services.temporal_workers.activities.steps import (
+    archive_in_s3,
+    download_source,
+    upload_document_to_vellum,
+)
 from ai_services.temporal_workers.activities.transfers import (
-    DownloadLimits,
     closing_buffer,
-    download_to_buffer,
-    heartbeat_progress,
     heartbeating,
-    put_s3_object,
-    upload_to_vellum,
 )
-from ai_services.temporal_workers.helpers.clients import (
-    get_http_session,
-    get_s3_client,
-    get_vellum_client,
-)
-from ai_services.temporal_workers.helpers.http_errors import (
-    TransferStep,
-    format_ids,
-    temporal_http_errors,
-)
-from ai_services.temporal_workers.helpers.vellum_errors import temporal_vellum_errors
+from ai_services.temporal_workers.helpers.http_errors import format_ids
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +55,6 @@ def download_and_upload_document_activity(
     settings = get_settings()
     ids = {"tenant_id": input.tenant_id, "external_id": input.external_id}
     logger = activity.logger
-    limits = DownloadLimits.from_settings(settings)
     logger.info(
         "Downloading document (source=%s, attempt=%d) for %s",
         input.source.value,
@@ -74,55 +62,43 @@ def download_and_upload_document_activity(
         format_ids(ids),
     )
 
-    with heartbeating():
-        with temporal_http_errors(TransferStep.DOWNLOAD, ids):
-            buffer = download_to_buffer(
-                get_http_session(),
-                input.source_url,
-                limits,
-                ids,
-                heartbeat_progress("download"),
+    with (
+        heartbeating(),
+        closing_buffer(download_source(input.source_url, settings, ids)) as buffer,
+    ):
+        if input.source.drata_run:
+            archive_in_s3(
+                buffer,
+                bucket=input.bucket,
+                key=input.remote_key,
+                content_type=input.content_type,
+                ids=ids,
+            )
+            logger.info(
+                "Archived document in s3://%s/%s for %s",
+                input.bucket,
+                input.remote_key,
+                format_ids(ids),
+            )
+        else:
+            logger.info(
+                "Skipped the S3 upload: source=%s is not a Drata run, for %s",
+                input.source.value,
+                format_ids(ids),
             )
 
-        with closing_buffer(buffer):
-            if input.source.drata_run:
-                with temporal_http_errors(TransferStep.S3_UPLOAD, ids):
-                    put_s3_object(
-                        get_s3_client(),
-                        buffer,
-                        bucket=input.bucket,
-                        key=input.remote_key,
-                        content_type=input.content_type,
-                        progress=heartbeat_progress("s3_upload"),
-                    )
-                logger.info(
-                    "Archived document in s3://%s/%s for %s",
-                    input.bucket,
-                    input.remote_key,
-                    format_ids(ids),
-                )
-            else:
-                logger.info(
-                    "Skipped the S3 upload: source=%s is not a Drata run, for %s",
-                    input.source.value,
-                    format_ids(ids),
-                )
-
-            buffer.seek(0)
-            with temporal_vellum_errors("Vellum upload", ids):
-                document_id = upload_to_vellum(
-                    get_vellum_client(),
-                    buffer,
-                    filename=input.filename,
-                    external_id=input.external_id,
-                    index_id=input.index_id,
-                    content_type=input.content_type,
-                    metadata=build_document_metadata(
-                        input.metadata, bucket=input.bucket, remote_key=input.remote_key
-                    ),
-                    timeout_seconds=settings.vellum_timeout_seconds,
-                    progress=heartbeat_progress("vellum_upload"),
-                )
+        document_id = upload_document_to_vellum(
+            buffer,
+            settings,
+            filename=input.filename,
+            external_id=input.external_id,
+            index_id=input.index_id,
+            content_type=input.content_type,
+            metadata=input.metadata,
+            bucket=input.bucket,
+            remote_key=input.remote_key,
+            ids=ids,
+        )
 
     logger.info(
         "Uploaded document to Vellum as document_id=%s for %s",

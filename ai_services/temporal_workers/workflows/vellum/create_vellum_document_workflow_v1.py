@@ -77,8 +77,8 @@ class CreateVellumDocumentWorkflowOutput:
 
 
 # NOTE: input that fails to decode (a metadata value that is not a string, a
-# null filename) fails the workflow task, which Temporal retries until the
-# workflow is terminated; it does not fail the workflow.
+# null filename) fails the workflow task, not the workflow. Temporal retries the
+# task until the workflow is terminated.
 @workflow.defn(name="CreateVellumDocumentWorkflowV1")
 class CreateVellumDocumentWorkflowV1:
     """Create exactly one Vellum document for an external id.
